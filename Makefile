@@ -1,0 +1,78 @@
+# cityhealth: `make demo` serves the platform on SQLite; `make test` runs every check.
+# Both install what they need into .venv and node_modules first (no other set-up).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+HOST ?= 127.0.0.1
+WEB_WORKERS ?= 2
+PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/cityhealth_ci
+PYTEST_WORKERS ?= 2
+STAMP_PY := $(VENV)/.installed
+STAMP_NPM := node_modules/.installed
+
+.PHONY: install demo serve test lint typecheck importlint migrations-check test-sqlite test-postgres bench-smoke messages clean
+
+install: $(STAMP_PY) $(STAMP_NPM) messages
+
+$(STAMP_PY): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	touch $@
+
+$(STAMP_NPM): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+messages: $(STAMP_PY)
+	$(BIN)/cityhealth compile_translations
+
+demo: install
+	mkdir -p var
+	$(BIN)/cityhealth migrate --no-input
+	$(BIN)/cityhealth collectstatic --no-input --verbosity 0
+	$(BIN)/cityhealth seed_demo
+	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C stops the server and the worker)"
+	@trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/cityhealth db_worker --queue-name '*' --no-reload --interval 1 >var/worker.log 2>&1 & worker=$$!; \
+	  $(BIN)/uvicorn cityhealth.asgi:application --host $(HOST) --port $(PORT) \
+	    --workers $(WEB_WORKERS) --lifespan off --no-access-log
+
+serve: demo
+
+lint: $(STAMP_PY)
+	$(BIN)/ruff check src tests bench conftest.py
+	$(BIN)/ruff format --check src tests bench conftest.py
+
+typecheck: $(STAMP_PY)
+	$(BIN)/mypy
+
+importlint: $(STAMP_PY)
+	$(BIN)/lint-imports --no-cache
+
+migrations-check: $(STAMP_PY)
+	CITYHEALTH_DATABASE_URL=sqlite:///:memory: $(BIN)/cityhealth makemigrations --check --dry-run
+
+test-sqlite: install
+	CITYHEALTH_DATABASE_URL=sqlite:///:memory: $(BIN)/pytest -q -n $(PYTEST_WORKERS)
+
+# PostgreSQL: runs when a server answers at PG_TEST_URL; with CITYHEALTH_REQUIRE_POSTGRES=1
+# (as in CI) a missing server is a failure, not a skip.
+test-postgres: install
+	@if $(BIN)/python -m cityhealth.tools.pg_available "$(PG_TEST_URL)"; then \
+	  echo "pytest on PostgreSQL ($(PG_TEST_URL))"; \
+	  CITYHEALTH_DATABASE_URL="$(PG_TEST_URL)" $(BIN)/pytest -q -n $(PYTEST_WORKERS) --create-db; \
+	elif [ "$$CITYHEALTH_REQUIRE_POSTGRES" = "1" ]; then \
+	  echo "PostgreSQL is required but does not answer at $(PG_TEST_URL)"; exit 1; \
+	else \
+	  echo "PostgreSQL not reachable at $(PG_TEST_URL): PostgreSQL run skipped (set CITYHEALTH_REQUIRE_POSTGRES=1 to fail instead)"; \
+	fi
+
+bench-smoke: install
+	$(BIN)/python bench/foundation.py --smoke
+
+test: install lint typecheck importlint migrations-check test-sqlite test-postgres bench-smoke
+
+clean:
+	rm -rf var .mypy_cache .ruff_cache

@@ -1,0 +1,3 @@
+from cityhealth.cli import main
+
+main()

@@ -1,0 +1,38 @@
+"""Reads of accounts: who holds which role, and which API client a token belongs to."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from cityhealth.accounts.models import ApiToken, User
+from cityhealth.core import clock
+from cityhealth.core.roles import Role
+
+TOKEN_PREFIX = "chk"  # noqa: S105 — a label in front of every token, not a secret
+
+
+def hash_secret(secret: str) -> str:
+    # Tokens carry 256 bits of randomness, so a fast hash is enough (no dictionary to attack).
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def authenticate_api_token(raw: str) -> ApiToken | None:
+    """The live token for `raw` ("chk_<key id>_<secret>"), or None for anything else."""
+    parts = raw.strip().split("_")
+    if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
+        return None
+    token = (
+        ApiToken.objects.select_related("client")
+        .filter(key_id=parts[1], revoked_at__isnull=True, client__is_active=True)
+        .first()
+    )
+    if token is None or not hmac.compare_digest(token.secret_hash, hash_secret(parts[2])):
+        return None
+    if token.expires_at is not None and token.expires_at <= clock.now():
+        return None
+    return token
+
+
+def roles_of(user: User) -> frozenset[Role]:
+    return user.roles

@@ -1,0 +1,142 @@
+"""The JSON API: one Django Ninja instance at /api/, each app adding its router.
+
+Every error leaves as RFC 9457 problem+json with a stable `code`; nothing escapes as a 500
+page, not even a bug (which is logged and answered with code `internal_error`).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import connection, transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from cityhealth.accounts.api import router as accounts_router
+from cityhealth.accounts.auth import API_AUTH
+from cityhealth.core.access import page_requires
+from cityhealth.core.api import router as core_router
+from cityhealth.core.errors import DomainError
+from cityhealth.core.problems import bilingual, domain_error_response, problem_response
+from cityhealth.core.roles import Permission
+from cityhealth.facilities.api import router as facilities_router
+from cityhealth.geo.api import router as geo_router
+
+logger = logging.getLogger(__name__)
+
+api = NinjaAPI(
+    title="cityhealth API",
+    version="1",
+    description="JSON API of the city's health platform. Errors are RFC 9457 problem+json.",
+    auth=API_AUTH,
+    urls_namespace="api",
+    docs_url="/docs",
+    docs_decorator=page_requires(Permission.VIEW_API_DOCS),
+)
+
+api.add_router("/identifiers", core_router, tags=["identifiers"])
+api.add_router("/geo", geo_router, tags=["geography"])
+api.add_router("/facilities", facilities_router, tags=["facilities"])
+api.add_router("/accounts", accounts_router, tags=["accounts"])
+
+
+def _roll_back_request() -> None:
+    # The request runs in one transaction (ATOMIC_REQUESTS). An error answered with a response
+    # would otherwise commit whatever the failed use case had written before it failed.
+    if connection.in_atomic_block:
+        transaction.set_rollback(True)
+
+
+@api.exception_handler(DomainError)
+def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    _roll_back_request()
+    return domain_error_response(request, exc)
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors = [
+        {
+            "location": ".".join(str(part) for part in error.get("loc", ())),
+            "message": error.get("msg", ""),
+            "type": error.get("type", ""),
+        }
+        for error in exc.errors
+    ]
+    return problem_response(
+        request,
+        status=422,
+        code="request.invalid",
+        title="Invalid request",
+        detail=bilingual(
+            "Dữ liệu gửi lên không hợp lệ; xem danh sách lỗi.",
+            "The request data is not valid; see the list of errors.",
+        ),
+        extra={"errors": errors},
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def _authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    response = problem_response(
+        request,
+        status=401,
+        code="access.not_signed_in",
+        title="Authentication required",
+        detail=bilingual(
+            "Cần đăng nhập hoặc mã truy cập (Bearer token) hợp lệ.",
+            "Sign in or send a valid bearer token.",
+        ),
+    )
+    response["WWW-Authenticate"] = 'Bearer realm="cityhealth"'
+    return response
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code == 400:
+        return problem_response(
+            request,
+            status=400,
+            code="request.malformed_body",
+            title="Malformed request body",
+            detail=bilingual(
+                "Không đọc được nội dung gửi lên (JSON sai cú pháp?).",
+                "The request body could not be read (malformed JSON?).",
+            ),
+        )
+    return problem_response(
+        request,
+        status=exc.status_code,
+        code=f"http.{exc.status_code}",
+        title=str(exc),
+        detail=str(exc),
+    )
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return problem_response(
+        request,
+        status=404,
+        code="not_found",
+        title="Not found",
+        detail=bilingual("Không tìm thấy.", "Not found."),
+    )
+
+
+@api.exception_handler(Exception)
+def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    logger.exception("unhandled error in %s %s", request.method, request.path)
+    _roll_back_request()
+    return problem_response(
+        request,
+        status=500,
+        code="internal_error",
+        title="Internal error",
+        detail=bilingual(
+            "Hệ thống gặp lỗi; dữ liệu đã lưu không bị mất. Vui lòng thử lại.",
+            "The system hit an error; nothing saved was lost. Please try again.",
+        ),
+    )

@@ -1,0 +1,65 @@
+"""Tables of the kernel: the hash-chained audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+
+
+class AuditEntry(models.Model):
+    """One thing that happened to personal data or to the platform's settings.
+
+    Append-only: each entry carries the hash of the previous one, so an edited or deleted
+    entry breaks the chain (`cityhealth audit verify`).
+    """
+
+    seq = models.BigIntegerField(unique=True)
+    occurred_at = models.DateTimeField()
+    actor = models.CharField(max_length=120)  # "user:12", "client:3", "system"
+    actor_label = models.CharField(max_length=200, blank=True)
+    action = models.CharField(max_length=80)  # "person.read", "account.login", ...
+    target_type = models.CharField(max_length=60, blank=True)
+    target_id = models.CharField(max_length=80, blank=True)
+    facility_code = models.CharField(max_length=20, blank=True)
+    reason = models.CharField(max_length=300, blank=True)
+    source_ip = models.CharField(max_length=45, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    entry_hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        db_table = "core_audit_entries"
+        ordering = ["seq"]
+        indexes = [
+            models.Index(fields=["target_type", "target_id"], name="core_audit_target"),
+            models.Index(fields=["actor", "occurred_at"], name="core_audit_actor"),
+        ]
+        verbose_name = "audit entry"
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} {self.target_type}:{self.target_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise RuntimeError("audit entries are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise RuntimeError("audit entries are append-only")
+
+
+class AuditHead(models.Model):
+    """The chain's tip (one row). Appends lock it, which serialises them; it also lets
+    `verify` notice entries cut off the end of the chain."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    seq = models.BigIntegerField(default=0)
+    entry_hash = models.CharField(max_length=64)
+
+    class Meta:
+        db_table = "core_audit_head"
+
+    def __str__(self) -> str:
+        return f"audit head #{self.seq}"

@@ -1,0 +1,55 @@
+"""Staff roles and what each may do.
+
+Pages and API endpoints declare the `Permission` they need; a role is a named bundle of them.
+Keeping the table here (in `core`) lets every app check permissions without importing
+`accounts`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", _("Administrator")
+    RECEPTIONIST = "receptionist", _("Receptionist")
+    CLINICIAN = "clinician", _("Clinician")
+    CASHIER = "cashier", _("Cashier")
+    DISPATCHER = "dispatcher", _("115 dispatcher")
+    CREW = "crew", _("Ambulance crew")
+    ED_STAFF = "ed_staff", _("Emergency department staff")
+    MANAGER = "manager", _("Health department manager")
+
+
+class Permission(StrEnum):
+    VIEW_FACILITIES = "view_facilities"
+    VIEW_API_DOCS = "view_api_docs"
+    VIEW_AUDIT_LOG = "view_audit_log"
+    USE_ADMIN = "use_admin"
+    MANAGE_ACCOUNTS = "manage_accounts"
+    PARSE_IDENTIFIERS = "parse_identifiers"
+
+
+_EVERY_STAFF_MEMBER = frozenset({Permission.VIEW_FACILITIES, Permission.VIEW_API_DOCS})
+_FRONT_LINE = _EVERY_STAFF_MEMBER | {Permission.PARSE_IDENTIFIERS}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.ADMIN: frozenset(Permission),
+    Role.RECEPTIONIST: _FRONT_LINE,
+    Role.CLINICIAN: _FRONT_LINE,
+    Role.CASHIER: _FRONT_LINE,
+    Role.DISPATCHER: _FRONT_LINE,
+    Role.CREW: _EVERY_STAFF_MEMBER,
+    Role.ED_STAFF: _FRONT_LINE,
+    Role.MANAGER: _EVERY_STAFF_MEMBER | {Permission.VIEW_AUDIT_LOG},
+}
+
+
+def permissions_of(roles: set[Role] | frozenset[Role]) -> frozenset[Permission]:
+    granted: set[Permission] = set()
+    for role in roles:
+        granted |= ROLE_PERMISSIONS[Role(role)]
+    return frozenset(granted)

@@ -1,0 +1,1 @@
+"""Small operational helpers run by the Makefile and CI (not Django apps)."""

@@ -1,0 +1,58 @@
+"""The modules a signed-in person may open from the home page, each behind a permission."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from cityhealth.core.roles import Permission
+
+
+@dataclass(frozen=True)
+class Module:
+    key: str
+    title: str | Promise
+    description: str | Promise
+    url_name: str
+    permission: Permission
+
+
+MODULES: tuple[Module, ...] = (
+    Module(
+        "facilities",
+        _("Facilities"),
+        _("Hospitals, 115 stations and commune health stations, with their rooms and counters."),
+        "facilities:directory",
+        Permission.VIEW_FACILITIES,
+    ),
+    Module(
+        "audit",
+        _("Audit log"),
+        _("Who did what to which record; the hash chain shows any tampering."),
+        "web:audit_log",
+        Permission.VIEW_AUDIT_LOG,
+    ),
+    Module(
+        "admin",
+        _("Administration"),
+        _("Reference data, staff accounts, roles and API clients."),
+        "admin:index",
+        Permission.USE_ADMIN,
+    ),
+    Module(
+        "api_docs",
+        _("API documentation"),
+        _("The JSON API for other systems (OpenAPI)."),
+        "api:openapi-view",
+        Permission.VIEW_API_DOCS,
+    ),
+)
+
+
+def modules_for(principal: object) -> list[Module]:
+    checker = getattr(principal, "has_permission", None)
+    if checker is None:
+        return []
+    return [module for module in MODULES if checker(module.permission)]

@@ -15,8 +15,6 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from cityhealth.accounts.services import create_staff_user, grant_role
 from cityhealth.core.roles import Role
-from cityhealth.facilities.services import load_facilities
-from cityhealth.geo.services import load_administrative_units
 
 ANONYMOUS = "anonymous"
 STAFF = frozenset(role.value for role in Role)
@@ -114,9 +112,8 @@ def _got_in(response, *, is_api: bool) -> bool:
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("hanoi_registry")
 def test_every_url_admits_exactly_the_declared_roles():
-    load_administrative_units(province_code="01")
-    load_facilities(province_code="01")
     clients: dict[str, Client] = {ANONYMOUS: Client()}
     users = {}
     for role in Role:

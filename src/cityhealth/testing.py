@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
+from django.db import transaction
 from django.test import Client
 
 from cityhealth.accounts.models import User
 from cityhealth.accounts.services import create_staff_user, grant_role
+from cityhealth.core.loading import LoadReport
 from cityhealth.core.roles import Role
+from cityhealth.facilities.services import load_facilities
+from cityhealth.geo.services import load_administrative_units
 
 TEST_PASSWORD = "correct-horse-battery-9"  # noqa: S105 — test accounts only
 
@@ -41,3 +46,25 @@ def client_as(make_staff: Callable[..., User]) -> Callable[..., Client]:
         return client
 
     return signed_in
+
+
+@pytest.fixture(scope="module")
+def hanoi_units(django_db_setup: None, django_db_blocker: Any) -> Iterator[LoadReport]:
+    """Provinces and Hà Nội's wards, loaded once per test module and rolled back after it.
+
+    Each test still runs in its own savepoint inside this transaction.
+    """
+    with django_db_blocker.unblock(), transaction.atomic():
+        report = load_administrative_units()
+        yield report
+        transaction.set_rollback(True)
+
+
+@pytest.fixture(scope="module")
+def hanoi_registry(django_db_setup: None, django_db_blocker: Any) -> Iterator[LoadReport]:
+    """Hà Nội's wards and facility registry, loaded once per test module, rolled back after it."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        load_administrative_units()
+        report = load_facilities()
+        yield report
+        transaction.set_rollback(True)

@@ -1,10 +1,34 @@
-"""Tables of the kernel: the hash-chained audit log."""
+"""Tables of the kernel: the hash-chained audit log; the searchable-name base model."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.db import models
+
+
+class SearchableModel(models.Model):
+    """A model that keeps `search_text`: its names folded by `core.text.fold_for_search`.
+
+    The folded text is stored, not computed by the database, so diacritic-blind search works
+    the same on SQLite and PostgreSQL. Subclasses declare the `search_text` field (its length
+    is theirs to choose) and say what goes into it in `build_search_text`.
+    """
+
+    search_text: str
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.search_text = self.build_search_text()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "search_text"}
+        super().save(*args, **kwargs)
+
+    def build_search_text(self) -> str:
+        raise NotImplementedError
 
 
 class AuditEntry(models.Model):

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from cityhealth.core.models import SearchableModel
 from cityhealth.core.text import fold_for_search
 from cityhealth.facilities.enums import (
     DepartmentKind,
@@ -17,7 +16,7 @@ from cityhealth.facilities.enums import (
 )
 
 
-class Facility(models.Model):
+class Facility(SearchableModel):
     """A place that gives care: hospital, 115 centre or station, commune health station."""
 
     code = models.CharField(_("code"), max_length=20, unique=True)
@@ -80,13 +79,6 @@ class Facility(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        self.search_text = self.build_search_text()
-        update_fields = kwargs.get("update_fields")
-        if update_fields is not None:
-            kwargs["update_fields"] = {*update_fields, "search_text"}
-        super().save(*args, **kwargs)
 
     def build_search_text(self) -> str:
         return fold_for_search(

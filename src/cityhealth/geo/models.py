@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from cityhealth.core.models import SearchableModel
 from cityhealth.core.text import fold_for_search
 from cityhealth.geo.enums import WardKind
 
 
-class Province(models.Model):
+class Province(SearchableModel):
     """A province or centrally-run city after the 01/07/2025 reorganisation (34 of them)."""
 
     code = models.CharField(_("code"), max_length=2, primary_key=True)  # NSO code, e.g. "01"
@@ -28,11 +27,6 @@ class Province(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        self.search_text = self.build_search_text()
-        _also_save_search_text(kwargs)
-        super().save(*args, **kwargs)
 
     def build_search_text(self) -> str:
         return fold_for_search(self.name)
@@ -60,7 +54,7 @@ class FormerProvince(models.Model):
         return f"{self.id_code} {self.name}"
 
 
-class Ward(models.Model):
+class Ward(SearchableModel):
     """A commune-level unit (phường, xã or đặc khu) with its official NSO code."""
 
     code = models.CharField(_("code"), max_length=5, primary_key=True)
@@ -86,16 +80,5 @@ class Ward(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        self.search_text = self.build_search_text()
-        _also_save_search_text(kwargs)
-        super().save(*args, **kwargs)
-
     def build_search_text(self) -> str:
         return fold_for_search(self.name)
-
-
-def _also_save_search_text(save_kwargs: dict[str, Any]) -> None:
-    update_fields = save_kwargs.get("update_fields")
-    if update_fields is not None:
-        save_kwargs["update_fields"] = {*update_fields, "search_text"}

@@ -112,3 +112,14 @@ def test_openapi_schema_is_served(client_as):
     response = client_as(Role.CLINICIAN).get("/api/openapi.json")
     assert response.status_code == 200
     assert json.loads(response.content)["info"]["title"] == "cityhealth API"
+
+
+def test_pages_are_vietnamese_even_for_an_english_browser():
+    client = Client(HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    body = client.get(reverse("accounts:login")).content.decode()
+    assert "Đăng nhập" in body
+    assert 'lang="vi"' in body
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert "Sign in" in client.get(reverse("accounts:login")).content.decode()
+    client.post(reverse("set_language"), {"language": "vi", "next": "/"})
+    assert "Đăng nhập" in client.get(reverse("accounts:login")).content.decode()

@@ -14,6 +14,7 @@ import os
 import platform
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -60,7 +61,7 @@ def main() -> None:
         from django.core.management import call_command
         from django.db import connection, transaction
 
-        from cityhealth.core.audit import record_audit, verify_chain
+        from cityhealth.core.audit import record_audit, seal_pending, verify_chain
         from cityhealth.core.identifiers import parse_bhyt_code, parse_cccd_qr, parse_citizen_id
 
         call_command("migrate", verbosity=0)
@@ -79,8 +80,8 @@ def main() -> None:
         _rate("parse_cccd_qr", parse_n, lambda: [parse_cccd_qr(q) for q in qr])
         _rate("parse_bhyt_code", parse_n, lambda: [parse_bhyt_code(c) for c in cards])
 
-        def append_each_in_its_own_transaction() -> None:
-            for i in range(audit_n):
+        def append(count: int) -> None:
+            for i in range(count):
                 with transaction.atomic():
                     record_audit(
                         actor="user:1",
@@ -89,8 +90,21 @@ def main() -> None:
                         target_id=i,
                         details={"purpose": "treatment"},
                     )
+            connection.close()
 
-        _rate("audit append (one transaction each)", audit_n, append_each_in_its_own_transaction)
+        def append_in_threads(threads: int) -> None:
+            workers = [
+                threading.Thread(target=append, args=(audit_n // threads,)) for _ in range(threads)
+            ]
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                worker.join()
+
+        _rate("audit append (one transaction each)", audit_n, lambda: append(audit_n))
+        _rate("audit append, 4 threads", audit_n, lambda: append_in_threads(4))
+        _rate("audit seal", 2 * audit_n, seal_pending)
+        audit_n *= 2
         report = None
 
         def verify() -> None:

@@ -34,11 +34,13 @@ class SearchableModel(models.Model):
 class AuditEntry(models.Model):
     """One thing that happened to personal data or to the platform's settings.
 
-    Append-only: each entry carries the hash of the previous one, so an edited or deleted
-    entry breaks the chain (`cityhealth audit verify`).
+    Append-only. An entry is written at once, in the transaction of what it records, without
+    a lock; moments later the sealer gives it its place in the chain (`seq`) and a hash that
+    covers its fields and the previous entry's hash, so an edited or deleted entry breaks the
+    chain (`cityhealth audit verify`).
     """
 
-    seq = models.BigIntegerField(unique=True)
+    seq = models.BigIntegerField(unique=True, null=True, blank=True)  # None until sealed
     occurred_at = models.DateTimeField()
     actor = models.CharField(max_length=120)  # "user:12", "client:3", "system"
     actor_label = models.CharField(max_length=200, blank=True)
@@ -49,12 +51,12 @@ class AuditEntry(models.Model):
     reason = models.CharField(max_length=300, blank=True)
     source_ip = models.CharField(max_length=45, blank=True)
     details = models.JSONField(default=dict, blank=True)
-    prev_hash = models.CharField(max_length=64)
-    entry_hash = models.CharField(max_length=64, unique=True)
+    prev_hash = models.CharField(max_length=64, null=True, blank=True)
+    entry_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
 
     class Meta:
         db_table = "core_audit_entries"
-        ordering = ["seq"]
+        ordering = ["id"]
         indexes = [
             models.Index(fields=["target_type", "target_id"], name="core_audit_target"),
             models.Index(fields=["actor", "occurred_at"], name="core_audit_actor"),
@@ -63,7 +65,7 @@ class AuditEntry(models.Model):
         verbose_name_plural = "audit entries"
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.action} {self.target_type}:{self.target_id}"
+        return f"#{self.seq or '…'} {self.action} {self.target_type}:{self.target_id}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
@@ -75,8 +77,8 @@ class AuditEntry(models.Model):
 
 
 class AuditHead(models.Model):
-    """The chain's tip (one row). Appends lock it, which serialises them; it also lets
-    `verify` notice entries cut off the end of the chain."""
+    """The chain's tip (one row). The sealer locks it, so one sealer runs at a time; it also
+    lets `verify` notice entries cut off the end of the chain."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     seq = models.BigIntegerField(default=0)

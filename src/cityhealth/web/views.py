@@ -41,7 +41,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @require_GET
 @page_requires(Permission.VIEW_AUDIT_LOG)
 def audit_log(request: HttpRequest) -> HttpResponse:
-    entries = AuditEntry.objects.order_by("-seq")
+    entries = AuditEntry.objects.order_by("-id")
     action = request.GET.get("action", "").strip()
     if action:
         entries = entries.filter(action__startswith=action)

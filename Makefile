@@ -18,7 +18,7 @@ install: $(STAMP_PY) $(STAMP_NPM) messages
 
 $(STAMP_PY): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev,bench]"
 	touch $@
 
 $(STAMP_NPM): package.json package-lock.json

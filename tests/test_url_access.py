@@ -14,13 +14,28 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from cityhealth.accounts.services import create_staff_user, grant_role
+from cityhealth.core import clock
 from cityhealth.core.roles import Role
+from cityhealth.people.enums import ReviewKind
+from cityhealth.people.models import Merge, Person, ReviewItem
 
 ANONYMOUS = "anonymous"
 STAFF = frozenset(role.value for role in Role)
 EVERYONE = STAFF | {ANONYMOUS}
 ADMIN_ONLY = frozenset({Role.ADMIN.value})
 FRONT_LINE = STAFF - {Role.CREW.value, Role.MANAGER.value}
+REGISTERS = FRONT_LINE - {Role.CASHIER.value}
+REVIEWERS = frozenset({Role.ADMIN.value, Role.RECEPTIONIST.value})
+# Fixed ids of the records the `people_records` fixture makes for the person URLs.
+PERSON, SURVIVOR, RETIRED, MERGED_SURVIVOR, MERGED_RETIRED = (
+    "7000001",
+    "7000002",
+    "7000003",
+    "7000004",
+    "7000005",
+)
+MERGE, REVIEW_ITEM = "7000001", "7000001"
+CARD = "001195012345||TRẦN THỊ MINH ANH|12071995|Nữ|Hà Nội|03052022"
 
 
 @dataclass(frozen=True)
@@ -57,6 +72,32 @@ RULES: dict[str, Rule] = {
         method="post",
         json={"raw": "001195012345||TRẦN THỊ MINH ANH|12071995|Nữ|Hà Nội|03052022"},
     ),
+    "people:search": Rule(FRONT_LINE, query={"q": "tran thi"}),
+    "people:detail": Rule(FRONT_LINE, kwargs={"person_id": PERSON}),
+    "people:review_queue": Rule(REVIEWERS),
+    "people:resolve_review": Rule(
+        REVIEWERS, method="post", kwargs={"item_id": REVIEW_ITEM}, body={"decision": "dismiss"}
+    ),
+    "api:scan_card": Rule(REGISTERS, method="post", json={"qr": CARD}),
+    "api:lookup_person": Rule(FRONT_LINE, query={"citizen_id": "001195012345"}),
+    "api:search_persons": Rule(FRONT_LINE, query={"q": "tran thi", "birth_year": "1995"}),
+    "api:register_person": Rule(
+        REGISTERS, method="post", json={"full_name": "Người Thử", "birth_year": "1990"}
+    ),
+    "api:get_person": Rule(FRONT_LINE, kwargs={"person_id": PERSON}),
+    "api:get_person_fhir": Rule(FRONT_LINE, kwargs={"person_id": PERSON}),
+    "api:reissue_citizen_id": Rule(
+        REGISTERS,
+        method="post",
+        kwargs={"person_id": PERSON},
+        json={"citizen_id": "001195099999", "reason": "walk"},
+    ),
+    "api:merge_persons": Rule(
+        ADMIN_ONLY,
+        method="post",
+        json={"survivor_id": SURVIVOR, "retired_id": RETIRED, "reason": "walk"},
+    ),
+    "api:undo_merge": Rule(ADMIN_ONLY, method="post", kwargs={"merge_id": MERGE}),
 }
 # The admin is for the admin role only, whatever the page; its login page is open to all.
 ADMIN_RULE = Rule(ADMIN_ONLY)
@@ -68,6 +109,13 @@ ADMIN_EXCEPTIONS = {
     "admin:geo_formerprovince_add": Rule(frozenset()),
     "admin:geo_ward_add": Rule(frozenset()),
     "admin:django_tasks_database_dbtaskresult_add": Rule(frozenset()),
+    # Persons change only through people.services (rules and audit): the admin only looks.
+    "admin:people_person_add": Rule(frozenset()),
+    "admin:people_personidentifier_add": Rule(frozenset()),
+    "admin:people_insurancecard_add": Rule(frozenset()),
+    "admin:people_guardianship_add": Rule(frozenset()),
+    "admin:people_reviewitem_add": Rule(frozenset()),
+    "admin:people_merge_add": Rule(frozenset()),
 }
 SKIPPED = {
     # /api/ itself is no endpoint: it answers 404 to everyone.
@@ -111,8 +159,34 @@ def _got_in(response, *, is_api: bool) -> bool:
     return True
 
 
+@pytest.fixture
+def people_records(db: None) -> None:
+    """Persons, a merge and a review item at the fixed ids the person URLs name."""
+    for pk in (PERSON, SURVIVOR, RETIRED, MERGED_SURVIVOR, MERGED_RETIRED):
+        Person.objects.create(pk=int(pk), full_name=f"Người Thử {pk}", birth_year=1990)
+    Person.objects.filter(pk=int(MERGED_RETIRED)).update(merged_into=int(MERGED_SURVIVOR))
+    Merge.objects.create(
+        pk=int(MERGE),
+        survivor_id=int(MERGED_SURVIVOR),
+        retired_id=int(MERGED_RETIRED),
+        reason="walk",
+        moved={
+            "identifiers": [],
+            "retired_identifiers": [],
+            "insurance_cards": [],
+            "guardianships_as_child": [],
+            "guardianships_as_guardian": [],
+        },
+        performed_by="system",
+        performed_at=clock.now(),
+    )
+    ReviewItem.objects.create(
+        pk=int(REVIEW_ITEM), kind=ReviewKind.POSSIBLE_DUPLICATE, person_id=int(PERSON)
+    )
+
+
 @pytest.mark.django_db
-@pytest.mark.usefixtures("hanoi_registry")
+@pytest.mark.usefixtures("hanoi_registry", "people_records")
 def test_every_url_admits_exactly_the_declared_roles():
     clients: dict[str, Client] = {ANONYMOUS: Client()}
     users = {}

@@ -22,6 +22,7 @@ from cityhealth.core.problems import bilingual, domain_error_response, problem_r
 from cityhealth.core.roles import Permission
 from cityhealth.facilities.api import router as facilities_router
 from cityhealth.geo.api import router as geo_router
+from cityhealth.people.api import router as people_router
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ api.add_router("/identifiers", core_router, tags=["identifiers"])
 api.add_router("/geo", geo_router, tags=["geography"])
 api.add_router("/facilities", facilities_router, tags=["facilities"])
 api.add_router("/accounts", accounts_router, tags=["accounts"])
+api.add_router("/people", people_router, tags=["people"])
 
 
 def _roll_back_request() -> None:

@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "cityhealth.geo",
     "cityhealth.facilities",
     "cityhealth.accounts",
+    "cityhealth.people",
     "cityhealth.synth",
     "cityhealth.web",
 ]

@@ -19,6 +19,7 @@ urlpatterns = [
     path("healthz", web_views.healthz, name="healthz"),
     path("accounts/", include("cityhealth.accounts.urls")),
     path("facilities/", include("cityhealth.facilities.urls")),
+    path("people/", include("cityhealth.people.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -31,19 +31,24 @@ class Permission(StrEnum):
     USE_ADMIN = "use_admin"
     MANAGE_ACCOUNTS = "manage_accounts"
     PARSE_IDENTIFIERS = "parse_identifiers"
+    VIEW_PERSONS = "view_persons"
+    REGISTER_PERSONS = "register_persons"
+    REVIEW_PERSONS = "review_persons"
+    MERGE_PERSONS = "merge_persons"
 
 
 _EVERY_STAFF_MEMBER = frozenset({Permission.VIEW_FACILITIES, Permission.VIEW_API_DOCS})
-_FRONT_LINE = _EVERY_STAFF_MEMBER | {Permission.PARSE_IDENTIFIERS}
+_FRONT_LINE = _EVERY_STAFF_MEMBER | {Permission.PARSE_IDENTIFIERS, Permission.VIEW_PERSONS}
+_REGISTERS = _FRONT_LINE | {Permission.REGISTER_PERSONS}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
-    Role.RECEPTIONIST: _FRONT_LINE,
-    Role.CLINICIAN: _FRONT_LINE,
+    Role.RECEPTIONIST: _REGISTERS | {Permission.REVIEW_PERSONS},
+    Role.CLINICIAN: _REGISTERS,
     Role.CASHIER: _FRONT_LINE,
-    Role.DISPATCHER: _FRONT_LINE,
+    Role.DISPATCHER: _REGISTERS,
     Role.CREW: _EVERY_STAFF_MEMBER,
-    Role.ED_STAFF: _FRONT_LINE,
+    Role.ED_STAFF: _REGISTERS,
     Role.MANAGER: _EVERY_STAFF_MEMBER | {Permission.VIEW_AUDIT_LOG},
 }
 

@@ -28,6 +28,20 @@ MODULES: tuple[Module, ...] = (
         Permission.VIEW_FACILITIES,
     ),
     Module(
+        "persons",
+        _("Persons"),
+        _("Find a person by name, birth year, ward, phone or ID number; identity documents."),
+        "people:search",
+        Permission.VIEW_PERSONS,
+    ),
+    Module(
+        "person_review",
+        _("Review queue"),
+        _("Card scans that disagree, IDs claimed twice and likely duplicates, to decide."),
+        "people:review_queue",
+        Permission.REVIEW_PERSONS,
+    ),
+    Module(
         "audit",
         _("Audit log"),
         _("Who did what to which record; the hash chain shows any tampering."),

@@ -1,0 +1,243 @@
+"""Registry lookups on a synthetic population: citizen ID, and name + date of birth.
+
+    .venv/bin/python bench/people_lookup.py --postgres URL/cityhealth_bench_people   # reuse
+    .venv/bin/python bench/people_lookup.py --postgres URL --persons 500000         # build
+    .venv/bin/python bench/people_lookup.py --smoke                                 # CI
+
+With `--postgres` naming a database that already holds a population (as left by
+`bench/people_population.py --keep`) and no `--persons`, it is used as it is. Otherwise a fresh
+`cityhealth_bench_lookup` database (or a SQLite file) is made and loaded with `--persons`
+persons (200,000 by default), and dropped after the run.
+
+The queries are those of the registry (`people.selectors.holders_of`, and the exact-key then
+prefix-window query of `search_persons`), run through the ORM without the audit entry that
+the selectors also write. Prints p50/p95/p99/max in milliseconds over `--queries` samples
+taken at random, after a warm-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.people_population import (
+    fresh_postgres,
+    load_population,
+    machine_line,
+    migrate_and_load_reference,
+    server_url,
+    setup_django,
+    vacuum_people,
+)
+
+LOOKUP_DATABASE = "cityhealth_bench_lookup"
+LIMIT = 20
+PREFIX_WINDOW = 500
+
+
+def _existing_population(url: str) -> int:
+    import psycopg
+
+    try:
+        with psycopg.connect(url) as conn:
+            row = conn.execute("SELECT to_regclass('people_persons')").fetchone()
+            if not row or row[0] is None:
+                return 0
+            row = conn.execute("SELECT count(*) FROM people_persons").fetchone()
+            return int(row[0]) if row else 0
+    except psycopg.OperationalError:
+        return 0
+
+
+def _percentiles(label: str, samples: list[float]) -> None:
+    ms = np.array(samples) * 1000
+    p50, p95, p99 = np.percentile(ms, [50, 95, 99])
+    print(
+        f"{label:<46} p50 {p50:6.2f}  p95 {p95:6.2f}  p99 {p99:6.2f}  max {ms.max():7.2f} ms"
+        f"  ({len(samples):,} queries)"
+    )
+
+
+def _timed(run: Callable[[Any], object], inputs: Sequence[Any], warm: int) -> list[float]:
+    for item in inputs[:warm]:
+        run(item)
+    out = []
+    for item in inputs:
+        started = time.perf_counter()
+        run(item)
+        out.append(time.perf_counter() - started)
+    return out
+
+
+def _measure(queries: int, seed: int) -> None:
+    from django.db import connection
+    from django.db.models import Max, Min, Q
+
+    from cityhealth.people.enums import IdentifierKind, IdentifierStatus
+    from cityhealth.people.models import Person, PersonIdentifier
+
+    bounds = Person.objects.aggregate(lo=Min("id"), hi=Max("id"))
+    rng = np.random.default_rng(seed)
+    ids = rng.integers(bounds["lo"], bounds["hi"] + 1, size=queries * 2).tolist()
+    sample = list(
+        Person.objects.filter(id__in=ids).values(
+            "id", "search_text", "birth_year", "birth_date", "birth_date_precision"
+        )
+    )[:queries]
+    numbers = list(
+        PersonIdentifier.objects.filter(
+            person_id__in=[p["id"] for p in sample],
+            kind=IdentifierKind.CITIZEN_ID,
+            status=IdentifierStatus.ACTIVE,
+        ).values_list("value", flat=True)
+    )
+    misses = [f"{int(v) ^ 0x5A5A5:012d}"[-12:] for v in numbers[: max(1, queries // 10)]]
+    print(f"samples: {len(sample):,} persons, {len(numbers):,} ID numbers")
+
+    def holders(number: str) -> object:
+        # As people.selectors.holders_of: every record that holds or held the number.
+        return list(
+            PersonIdentifier.objects.filter(kind=IdentifierKind.CITIZEN_ID, issuer="", value=number)
+            .exclude(status=IdentifierStatus.RETIRED)
+            .select_related("person")
+            .order_by("id")
+        )
+
+    sentinel = "<number>"
+    holders_sql, holders_params = (
+        PersonIdentifier.objects.filter(kind=IdentifierKind.CITIZEN_ID, issuer="", value=sentinel)
+        .exclude(status=IdentifierStatus.RETIRED)
+        .select_related("person")
+        .order_by("id")
+        .query.sql_with_params()
+    )
+
+    def holders_raw(number: str) -> object:
+        # The same SQL on a bare cursor: the database's share of the lookup.
+        params = [number if p == sentinel else p for p in holders_params]
+        with connection.cursor() as cursor:
+            cursor.execute(holders_sql, params)
+            return cursor.fetchall()
+
+    def prefix(key: str) -> Q:
+        condition = Q(search_text__startswith=key)
+        if connection.vendor == "sqlite":
+            condition &= Q(search_text__gte=key, search_text__lt=key + "\U0010ffff")
+        return condition
+
+    def search(key: str, **criteria: object) -> list[Person]:
+        # As people.selectors.search_persons: exact key first, then a window of prefixes.
+        base = Person.objects.filter(merged_into__isnull=True, **criteria)
+        rows = list(
+            base.filter(search_text=key)
+            .select_related("ward")
+            .order_by("birth_year", "id")[: LIMIT + 1]
+        )
+        if len(rows) <= LIMIT:
+            window = base.filter(prefix(key)).exclude(search_text=key).values("id")
+            rows += list(
+                Person.objects.filter(id__in=window[:PREFIX_WINDOW])
+                .select_related("ward")
+                .order_by("search_text", "birth_year", "id")[: LIMIT + 1 - len(rows)]
+            )
+        return rows
+
+    def by_name_and_year(p: dict[str, Any]) -> object:
+        return search(p["search_text"], birth_year=p["birth_year"])
+
+    def partial(p: dict[str, Any]) -> str:
+        key: str = p["search_text"]
+        return key[: max(3, len(key) - 2)]
+
+    def by_partial_name_and_date(p: dict[str, Any]) -> object:
+        # The date gives the year too, which lets the (search_text, birth_year) index serve.
+        return search(partial(p), birth_year=p["birth_date"].year, birth_date=p["birth_date"])
+
+    def by_partial_name_and_date_only(p: dict[str, Any]) -> object:
+        return search(partial(p), birth_date=p["birth_date"])
+
+    warm = min(100, len(sample))
+    _percentiles("citizen ID lookup, held (holders_of)", _timed(holders, numbers, warm))
+    _percentiles("citizen ID lookup, nobody holds it", _timed(holders, misses, warm))
+    _percentiles("citizen ID lookup, same SQL without the ORM", _timed(holders_raw, numbers, warm))
+    dated = [p for p in sample if p["birth_date_precision"] == "day"]
+    _percentiles("full name + birth year (search_persons)", _timed(by_name_and_year, sample, warm))
+    _percentiles(
+        "name prefix + date of birth and its year",
+        _timed(by_partial_name_and_date, dated, warm),
+    )
+    _percentiles(
+        "name prefix + date of birth, year not given",
+        _timed(by_partial_name_and_date_only, dated, warm),
+    )
+    if connection.vendor == "postgresql" and sample:
+        p = sample[0]
+        plans = {
+            "citizen ID": PersonIdentifier.objects.filter(
+                kind=IdentifierKind.CITIZEN_ID, issuer="", value=numbers[0]
+            ).select_related("person"),
+            "name prefix + year": Person.objects.filter(
+                search_text__startswith=p["search_text"][:-2], birth_year=p["birth_year"]
+            ),
+        }
+        for label, queryset in plans.items():
+            first = queryset.explain().splitlines()
+            print(f"plan, {label}: {' / '.join(line.strip() for line in first[:3])}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--postgres", help="PostgreSQL URL: a populated database, or a server")
+    parser.add_argument("--persons", type=int, help="build a fresh database with this many")
+    parser.add_argument("--queries", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--smoke", action="store_true", help="3,000 persons, 200 queries")
+    args = parser.parse_args()
+    queries = 200 if args.smoke else args.queries
+    persons = 3_000 if args.smoke else args.persons
+
+    with tempfile.TemporaryDirectory() as workdir:
+        build = True
+        fresh = None
+        if args.postgres:
+            present = 0 if persons else _existing_population(args.postgres)
+            if present:
+                url, build = args.postgres, False
+            else:
+                fresh = LOOKUP_DATABASE
+                url = fresh_postgres(args.postgres, fresh)
+        else:
+            url = f"sqlite:///{workdir}/lookup.sqlite3"
+        setup_django(url, workdir)
+        from django.db import connection
+
+        from cityhealth.people.models import Person
+
+        print(machine_line(connection.vendor))
+        if build:
+            started = time.perf_counter()
+            migrate_and_load_reference()
+            load_population(persons or 200_000, args.seed, "auto", None)
+            vacuum_people()
+            print(f"built (and vacuumed): {time.perf_counter() - started:.1f} s")
+        print(f"persons in the database: {Person.objects.count():,}")
+        _measure(queries, args.seed)
+        connection.close()
+    if fresh and args.postgres:
+        import psycopg
+
+        with psycopg.connect(f"{server_url(args.postgres)}/postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{fresh}"')
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,622 @@
+"""Reads of the person registry for pages, APIs and other apps.
+
+Every read of a person's data checks the caller's right to it and writes an audit entry; a
+person that does not exist and one the caller may not see give the same `person.not_found`.
+
+Search uses the stored name key (`names.name_key`: folded, Võ→Vũ, Huỳnh→Hoàng), equality on
+birth year and a prefix on the key, so it is served by the `(search_text, birth_year)` index
+(on PostgreSQL also by the `varchar_pattern_ops` index of migration 0002).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from cityhealth.accounts.models import ApiToken, User
+from cityhealth.core import clock
+from cityhealth.core.access import ensure_permission
+from cityhealth.core.audit import record_audit
+from cityhealth.core.identifiers import parse_citizen_id
+from cityhealth.core.names import name_key
+from cityhealth.core.roles import Permission
+from cityhealth.people import errors
+from cityhealth.people.enums import (
+    DatePrecision,
+    IdentifierKind,
+    IdentifierStatus,
+    ReviewKind,
+    ReviewStatus,
+    Sex,
+)
+from cityhealth.people.models import (
+    Guardianship,
+    Merge,
+    Person,
+    PersonIdentifier,
+    ReviewItem,
+)
+
+MAX_ID = 2**63 - 1  # a primary key beyond this cannot exist (and would overflow a bigint)
+SEARCH_LIMIT_MAX = 100
+# Prefix matches are taken from a bounded window of the index before they are ordered, so a
+# very short prefix ("nguyen") costs a few hundred index entries, not millions of rows.
+PREFIX_WINDOW = 500
+_PHONE_SEPARATORS = re.compile(r"[\s.\-()]")
+_PHONE = re.compile(r"0[0-9]{9,10}")
+_WARD_CODE = re.compile(r"[0-9]{5}")
+_FACILITY = re.compile(r"[A-Za-z0-9._\-]{1,20}")
+
+
+# --- who is asking -----------------------------------------------------------------------
+
+
+def actor_of(principal: object) -> str:
+    """The audit log's name for a caller: "user:12", "client:3" or "anonymous"."""
+    if isinstance(principal, ApiToken):
+        return f"client:{principal.client_id}"
+    if isinstance(principal, User) and principal.pk is not None:
+        return f"user:{principal.pk}"
+    return "anonymous"
+
+
+def actor_label_of(principal: object) -> str:
+    if isinstance(principal, ApiToken):
+        return str(principal.client)
+    if isinstance(principal, User):
+        return str(principal)
+    return ""
+
+
+def may(principal: object, permission: Permission) -> bool:
+    if principal is None or not getattr(principal, "is_authenticated", True):
+        return False
+    checker = getattr(principal, "has_permission", None)
+    return bool(checker is not None and checker(permission))
+
+
+# --- small validators shared with the services ---------------------------------------------
+
+
+def normalise_phone(text: str) -> str:
+    """Digits of a Vietnamese phone number, "0912345678"; "" for blank; InvalidInput else."""
+    digits = _PHONE_SEPARATORS.sub("", text or "")
+    if not digits:
+        return ""
+    if digits.startswith("+84"):
+        digits = "0" + digits[3:]
+    elif digits.startswith("84") and len(digits) in (11, 12):
+        digits = "0" + digits[2:]
+    if not _PHONE.fullmatch(digits):
+        raise errors.invalid(
+            "person.bad_phone",
+            vi="Số điện thoại phải gồm 10 hoặc 11 chữ số, bắt đầu bằng 0 (hoặc +84).",
+            en="A phone number is 10 or 11 digits starting with 0 (or +84).",
+            field="phone",
+        )
+    return digits
+
+
+def check_birth_year(year: int, *, field: str = "birth_year") -> int:
+    if not 1900 <= year <= clock.today().year:
+        raise errors.invalid(
+            "person.bad_birth_year",
+            vi=f"Năm sinh phải từ 1900 đến {clock.today().year}.",
+            en=f"The birth year must be between 1900 and {clock.today().year}.",
+            field=field,
+        )
+    return year
+
+
+def check_facility_code(code: str) -> str:
+    """A facility code as the audit log keeps it (letters, digits, "-", "_", "."; ≤ 20)."""
+    code = (code or "").strip()
+    if code and not _FACILITY.fullmatch(code):
+        raise errors.invalid(
+            "person.bad_facility_code",
+            vi="Mã cơ sở y tế chỉ gồm chữ, số và dấu gạch, tối đa 20 ký tự.",
+            en="A facility code is letters, digits and dashes, at most 20 characters.",
+            field="facility_code",
+        )
+    return code
+
+
+def clean_text(text: str, *, max_length: int) -> str:
+    """Text as typed, NFC, single spaces, without control characters, cut to `max_length`."""
+    text = unicodedata.normalize("NFC", text or "")
+    text = "".join(ch for ch in text if not unicodedata.category(ch).startswith("C"))
+    return " ".join(text.split())[:max_length]
+
+
+# --- one person ----------------------------------------------------------------------------
+
+
+def birth_text(person: Person) -> str | None:
+    """The date of birth at its precision: "1950", "1950-07" or "1950-07-12"."""
+    if person.birth_date is not None and person.birth_date_precision == DatePrecision.DAY:
+        return person.birth_date.isoformat()
+    if person.birth_date is not None and person.birth_date_precision == DatePrecision.MONTH:
+        return person.birth_date.isoformat()[:7]
+    return str(person.birth_year) if person.birth_year else None
+
+
+def with_details(persons: QuerySet[Person]) -> QuerySet[Person]:
+    return persons.select_related("ward", "ward__province", "merged_into").prefetch_related(
+        Prefetch(
+            "identifiers",
+            queryset=PersonIdentifier.objects.order_by("kind", "status", "-valid_from", "-id"),
+        ),
+        "insurance_cards",
+        Prefetch("guardians", queryset=Guardianship.objects.select_related("guardian")),
+        Prefetch("wards_of", queryset=Guardianship.objects.select_related("child")),
+        Prefetch("merged_from", queryset=Person.objects.order_by("id")),
+    )
+
+
+def survivor_of(person: Person) -> Person:
+    """The record a person was (perhaps repeatedly) merged into; the person itself if none."""
+    seen = {person.pk}
+    while person.merged_into_id is not None and person.merged_into_id not in seen:
+        seen.add(person.merged_into_id)
+        person = Person.objects.get(pk=person.merged_into_id)
+    return person
+
+
+def find_person(*, principal: object, person_id: int, permission: Permission) -> Person:
+    """A person to change (not followed to a survivor, not audited: the write audits itself).
+
+    `person.not_found` when it does not exist or the caller lacks `permission`.
+    """
+    if not may(principal, permission) or not 0 < person_id <= MAX_ID:
+        raise errors.person_not_found()
+    person = Person.objects.filter(pk=person_id).first()
+    if person is None:
+        raise errors.person_not_found()
+    return person
+
+
+def access_person(
+    *,
+    principal: object,
+    person_id: int,
+    reason: str = "",
+    source_ip: str = "",
+    facility_code: str = "",
+) -> Person:
+    """One person with identifiers, cards and guardians, for someone holding VIEW_PERSONS.
+
+    A merged record answers with the survivor it was merged into. Writes a `person.read`
+    audit entry. `person.not_found` for a missing person and for a caller without the right.
+    """
+    if not may(principal, Permission.VIEW_PERSONS) or not 0 < person_id <= MAX_ID:
+        raise errors.person_not_found()
+    found = Person.objects.filter(pk=person_id).first()
+    if found is None:
+        raise errors.person_not_found()
+    survivor = survivor_of(found)
+    person = with_details(Person.objects.filter(pk=survivor.pk)).get()
+    record_audit(
+        actor=actor_of(principal),
+        actor_label=actor_label_of(principal),
+        action="person.read",
+        target_type="person",
+        target_id=person.pk,
+        facility_code=check_facility_code(facility_code),
+        reason=clean_text(reason, max_length=300),
+        source_ip=source_ip,
+        details={"requested_id": person_id} if person.pk != person_id else None,
+    )
+    return person
+
+
+def holders_of(kind: str, value: str, *, issuer: str = "") -> list[tuple[Person, bool]]:
+    """Distinct current records holding an identifier now (True) or earlier (False), the
+    active holder first. Records merged away are replaced by their survivor."""
+    identifiers = (
+        PersonIdentifier.objects.filter(kind=kind, issuer=issuer, value=value)
+        .exclude(status=IdentifierStatus.RETIRED)
+        .select_related("person")
+        .order_by("id")
+    )
+    ranked = sorted(identifiers, key=lambda i: i.status != IdentifierStatus.ACTIVE)
+    holders: dict[int, tuple[Person, bool]] = {}
+    for identifier in ranked:
+        person = survivor_of(identifier.person)
+        holders.setdefault(person.pk, (person, identifier.status == IdentifierStatus.ACTIVE))
+    return list(holders.values())
+
+
+def lookup_by_citizen_id(
+    *,
+    principal: object,
+    citizen_id: str,
+    reason: str = "",
+    source_ip: str = "",
+    facility_code: str = "",
+) -> Person | None:
+    """The person holding a 12-digit ID now, or holding it before it was re-issued.
+
+    Malformed numbers raise `InvalidInput` (from `parse_citizen_id`). None when nobody holds
+    it or the caller lacks VIEW_PERSONS (the two look the same). If several records only
+    *held* the number earlier, `person.citizen_id_ambiguous`. Audited either way.
+    """
+    number = parse_citizen_id(citizen_id).number
+    allowed = may(principal, Permission.VIEW_PERSONS)
+    person: Person | None = None
+    if allowed:
+        holders = holders_of(IdentifierKind.CITIZEN_ID, number)
+        if len(holders) > 1 and not holders[0][1]:
+            raise errors.citizen_id_ambiguous()
+        if holders:
+            person = holders[0][0]
+    if person is not None:
+        person = with_details(Person.objects.filter(pk=person.pk)).get()
+    record_audit(
+        actor=actor_of(principal),
+        actor_label=actor_label_of(principal),
+        action="person.read" if person else "person.lookup",
+        target_type="person",
+        target_id=person.pk if person else "",
+        facility_code=check_facility_code(facility_code),
+        reason=clean_text(reason, max_length=300),
+        source_ip=source_ip,
+        details={"via": "citizen_id", "citizen_id": number, "found": person is not None},
+    )
+    return person
+
+
+# --- search --------------------------------------------------------------------------------
+
+
+def mask_name(full_name: str) -> str:
+    """Family and given name in full, middle names as initials: "Nguyễn T. M. Anh"."""
+    words = full_name.split()
+    if len(words) <= 2:
+        return " ".join(words)
+    middle = " ".join(f"{word[:1]}." for word in words[1:-1])
+    return f"{words[0]} {middle} {words[-1]}"
+
+
+@dataclass(frozen=True)
+class PersonSummary:
+    """What a list shows of a person: masked name, birth year, sex, ward."""
+
+    id: int
+    name: str
+    birth_year: int | None
+    sex: str
+    ward: str | None
+    ward_name: str | None
+    deceased: bool
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    items: list[PersonSummary]
+    more: bool  # there were more matches than shown: add the birth year or more of the name
+
+
+def summarise(person: Person) -> PersonSummary:
+    return PersonSummary(
+        id=person.pk,
+        name=mask_name(person.full_name),
+        birth_year=person.birth_year,
+        sex=person.sex,
+        ward=person.ward_id,
+        ward_name=person.ward.name if person.ward else None,
+        deceased=person.deceased,
+    )
+
+
+def _prefix(key: str) -> Q:
+    condition = Q(search_text__startswith=key)
+    if connection.vendor == "sqlite":
+        # SQLite's LIKE ignores case and so cannot use a binary index; the same prefix as a
+        # range can. (Keys are lower case, so the two conditions agree.)
+        condition &= Q(search_text__gte=key, search_text__lt=key + "\U0010ffff")
+    return condition
+
+
+def search_persons(
+    *,
+    principal: object,
+    q: str = "",
+    birth_year: int | None = None,
+    birth_date: dt.date | None = None,
+    ward: str | None = None,
+    phone: str = "",
+    limit: int = 20,
+    source_ip: str = "",
+    facility_code: str = "",
+) -> SearchResult:
+    """Current (not merged-away) persons matching every criterion given, masked for a list.
+
+    `q` is matched on the name key, so case, diacritics and Võ/Vũ, Huỳnh/Hoàng do not
+    matter: exact key matches come first (by birth year), then keys that start with it (by
+    name). At least one criterion is needed. One `person.search` audit entry per search.
+    """
+    # No record to hide here: a caller without the right is told so (401/403).
+    ensure_permission(principal, Permission.VIEW_PERSONS)
+    key = name_key(clean_text(q, max_length=200))
+    phone_digits = normalise_phone(phone)
+    ward_code = (ward or "").strip()
+    if ward_code and not _WARD_CODE.fullmatch(ward_code):
+        raise errors.invalid(
+            "person_search.bad_ward",
+            vi="Mã phường/xã gồm 5 chữ số.",
+            en="A ward code is 5 digits.",
+            field="ward",
+        )
+    if birth_year is not None:
+        check_birth_year(birth_year)
+    if not (key or birth_year is not None or birth_date or ward_code or phone_digits):
+        raise errors.search_no_criteria()
+    limit = max(1, min(limit, SEARCH_LIMIT_MAX))
+
+    base = Person.objects.filter(merged_into__isnull=True)
+    if birth_year is not None:
+        base = base.filter(birth_year=birth_year)
+    if birth_date is not None:
+        base = base.filter(birth_date=birth_date)
+    if ward_code:
+        base = base.filter(ward_id=ward_code)
+    if phone_digits:
+        base = base.filter(phone=phone_digits)
+
+    rows: list[Person] = []
+    if key:
+        rows = list(
+            base.filter(search_text=key)
+            .select_related("ward")
+            .order_by("birth_year", "id")[: limit + 1]
+        )
+        if len(rows) <= limit:
+            window = base.filter(_prefix(key)).exclude(search_text=key).values("id")
+            rows += list(
+                Person.objects.filter(id__in=window[:PREFIX_WINDOW])
+                .select_related("ward")
+                .order_by("search_text", "birth_year", "id")[: limit + 1 - len(rows)]
+            )
+    else:
+        window = base.values("id")[:PREFIX_WINDOW]
+        rows = list(
+            Person.objects.filter(id__in=window)
+            .select_related("ward")
+            .order_by("search_text", "birth_year", "id")[: limit + 1]
+        )
+    more = len(rows) > limit
+    items = [summarise(person) for person in rows[:limit]]
+    record_audit(
+        actor=actor_of(principal),
+        actor_label=actor_label_of(principal),
+        action="person.search",
+        target_type="person",
+        facility_code=facility_code,
+        source_ip=source_ip,
+        details={
+            "criteria": {
+                "q": key,
+                "birth_year": birth_year,
+                "birth_date": birth_date.isoformat() if birth_date else None,
+                "ward": ward_code,
+                "phone": phone_digits,
+            },
+            "result_ids": [item.id for item in items],
+            "more": more,
+        },
+    )
+    return SearchResult(items=items, more=more)
+
+
+# --- review queue and merges ---------------------------------------------------------------
+
+
+def review_queue(
+    *,
+    principal: object,
+    kind: str = "",
+    limit: int = 25,
+    offset: int = 0,
+    source_ip: str = "",
+) -> tuple[list[ReviewItem], int]:
+    """Open review items, oldest first, with the persons they concern; and how many are open.
+
+    Needs REVIEW_PERSONS. The persons shown are audited as one `person.review_queue` entry.
+    """
+    ensure_permission(principal, Permission.REVIEW_PERSONS)
+    items = ReviewItem.objects.filter(status=ReviewStatus.OPEN)
+    if kind:
+        items = items.filter(kind=kind)
+    total = items.count()
+    shown = list(
+        items.select_related(
+            "person", "person__ward", "person__merged_into", "other_person", "other_person__ward"
+        ).order_by("created_at", "id")[offset : offset + max(1, min(limit, 100))]
+    )
+    person_ids = sorted(
+        {p for item in shown for p in (item.person_id, item.other_person_id) if p is not None}
+    )
+    record_audit(
+        actor=actor_of(principal),
+        actor_label=actor_label_of(principal),
+        action="person.review_queue",
+        target_type="person",
+        source_ip=source_ip,
+        details={"item_ids": [item.pk for item in shown], "person_ids": person_ids},
+    )
+    return shown, total
+
+
+def get_review_item(item_id: int) -> ReviewItem:
+    if not 0 < item_id <= MAX_ID:
+        raise errors.review_item_not_found()
+    item = ReviewItem.objects.select_related("person", "other_person").filter(pk=item_id).first()
+    if item is None:
+        raise errors.review_item_not_found()
+    return item
+
+
+def get_merge(merge_id: int) -> Merge:
+    if not 0 < merge_id <= MAX_ID:
+        raise errors.merge_not_found()
+    merge = Merge.objects.filter(pk=merge_id).first()
+    if merge is None:
+        raise errors.merge_not_found()
+    return merge
+
+
+def merges_of(person: Person) -> list[Merge]:
+    """Merges a person took part in, newest first (for the person page)."""
+    return list(
+        Merge.objects.filter(Q(survivor=person) | Q(retired=person)).order_by("-performed_at")
+    )
+
+
+@dataclass(frozen=True)
+class ComparisonRow:
+    label: str
+    left: str
+    right: str
+
+    @property
+    def differs(self) -> bool:
+        return self.left != self.right
+
+
+@dataclass(frozen=True)
+class ReviewView:
+    """An open review item as the queue shows it: two versions side by side."""
+
+    item: ReviewItem
+    left_title: str
+    right_title: str
+    left_person: Person | None
+    right_person: Person | None
+    rows: list[ComparisonRow]
+    warnings: list[str]
+
+
+_FIELD_LABELS = {
+    "full_name": _("Full name"),
+    "birth_date": _("Date of birth"),
+    "birth_year": _("Birth year"),
+    "sex": _("Sex"),
+    "citizen_id": _("Personal ID number"),
+    "ward": _("Ward or commune"),
+    "identifiers": _("Identifiers"),
+}
+
+
+def _label(name: str) -> str:
+    return str(_FIELD_LABELS.get(name, name))
+
+
+def _sex_label(value: object) -> str:
+    try:
+        return str(Sex(str(value)).label)
+    except ValueError:
+        return str(value or "")
+
+
+def _person_facts(person: Person) -> dict[str, str]:
+    numbers = person.identifiers.filter(
+        kind=IdentifierKind.CITIZEN_ID, status=IdentifierStatus.ACTIVE
+    ).values_list("value", flat=True)
+    return {
+        "full_name": person.full_name,
+        "birth_date": birth_text(person) or "",
+        "sex": _sex_label(person.sex),
+        "citizen_id": ", ".join(numbers),
+        "ward": person.ward.name if person.ward else "",
+    }
+
+
+def review_view(item: ReviewItem) -> ReviewView:
+    """Both versions an item is about, field by field, for the reviewer to compare."""
+    payload = item.payload or {}
+    language = get_language()
+    warnings: list[str] = []
+    if item.kind == ReviewKind.SCAN_CONFLICT:
+        registry = payload.get("registry", {})
+        scanned = payload.get("scanned", {})
+        fields = payload.get("fields", [])
+        rows = [
+            ComparisonRow(
+                _label(name),
+                _sex_label(registry.get(name)) if name == "sex" else str(registry.get(name) or ""),
+                _sex_label(scanned.get(name)) if name == "sex" else str(scanned.get(name) or ""),
+            )
+            for name in fields
+        ]
+        return ReviewView(
+            item, str(_("In the registry")), str(_("On the card")), item.person, None, rows, []
+        )
+    if item.kind == ReviewKind.ID_INCONSISTENT:
+        given = payload.get("given", {})
+        warnings = [
+            str(w.get("en") if language and language.startswith("en") else w.get("vi"))
+            for w in payload.get("warnings", [])
+        ]
+        digits = parse_citizen_id(payload["citizen_id"]) if payload.get("citizen_id") else None
+        rows = [
+            ComparisonRow(
+                _label("birth_year"),
+                str(given.get("birth_date") or given.get("birth_year") or ""),
+                str(digits.birth_year) if digits else "",
+            ),
+            ComparisonRow(
+                _label("sex"),
+                _sex_label(given.get("sex")),
+                _sex_label(digits.sex.value) if digits else "",
+            ),
+        ]
+        return ReviewView(
+            item,
+            str(_("Given")),
+            str(_("Encoded in the ID number")),
+            item.person,
+            None,
+            rows,
+            warnings,
+        )
+    left = _person_facts(item.person) if item.person else {}
+    if item.other_person is not None:
+        right = _person_facts(item.other_person)
+        right_title = str(_("Other record"))
+    else:
+        submitted = payload.get("submitted", {})
+        right = {
+            "full_name": str(submitted.get("full_name") or ""),
+            "birth_date": str(submitted.get("birth_date") or submitted.get("birth_year") or ""),
+            "sex": _sex_label(submitted.get("sex")),
+            "citizen_id": str(
+                submitted.get("citizen_id") or payload.get("identifier", {}).get("value") or ""
+            ),
+            "ward": "",
+        }
+        right_title = str(_("Submitted"))
+    rows = [
+        ComparisonRow(_label(name), left.get(name, ""), right.get(name, ""))
+        for name in ("full_name", "birth_date", "sex", "citizen_id", "ward")
+    ]
+    identifier = payload.get("identifier")
+    if identifier:
+        kind = identifier.get("kind", "")
+        label = IdentifierKind(kind).label if kind in IdentifierKind.values else kind
+        warnings.append(f"{label}: {identifier.get('value', '')}")
+    return ReviewView(
+        item,
+        str(_("Record in the registry")),
+        right_title,
+        item.person,
+        item.other_person,
+        rows,
+        warnings,
+    )

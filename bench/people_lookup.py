@@ -9,15 +9,17 @@ With `--postgres` naming a database that already holds a population (as left by
 `cityhealth_bench_lookup` database (or a SQLite file) is made and loaded with `--persons`
 persons (200,000 by default), and dropped after the run.
 
-The queries are those of the registry (`people.selectors.holders_of`, and the exact-key then
-prefix-window query of `search_persons`), run through the ORM without the audit entry that
-the selectors also write. Prints p50/p95/p99/max in milliseconds over `--queries` samples
-taken at random, after a warm-up.
+Each query is a call of the registry's own selectors (`lookup_by_citizen_id`, which fetches
+the person with identifiers, cards and relatives; `search_persons`), as a `bench-clerk`
+receptionist, each writing its audit entry and committing it as a request would. The
+identifier query alone on a bare cursor shows the database's share. Prints
+p50/p95/p99/max in milliseconds over `--queries` samples taken at random, after a warm-up.
 """
 
 from __future__ import annotations
 
 import argparse
+import secrets
 import sys
 import tempfile
 import time
@@ -80,7 +82,7 @@ def _timed(run: Callable[[Any], object], inputs: Sequence[Any], warm: int) -> li
 
 def _measure(queries: int, seed: int) -> None:
     from django.db import connection
-    from django.db.models import Max, Min, Q
+    from django.db.models import Max, Min
 
     from cityhealth.people.enums import IdentifierKind, IdentifierStatus
     from cityhealth.people.models import Person, PersonIdentifier
@@ -100,17 +102,35 @@ def _measure(queries: int, seed: int) -> None:
             status=IdentifierStatus.ACTIVE,
         ).values_list("value", flat=True)
     )
-    misses = [f"{int(v) ^ 0x5A5A5:012d}"[-12:] for v in numbers[: max(1, queries // 10)]]
+    # Valid numbers (same province, century, sex and year) with another serial; held ones out.
+    candidates = [f"{v[:6]}{(int(v[6:]) * 7919 + 13) % 10**6:06d}" for v in numbers[: queries // 5]]
+    held = set(
+        PersonIdentifier.objects.filter(
+            kind=IdentifierKind.CITIZEN_ID, value__in=candidates
+        ).values_list("value", flat=True)
+    )
+    misses = [v for v in candidates if v not in held][: max(1, queries // 10)]
     print(f"samples: {len(sample):,} persons, {len(numbers):,} ID numbers")
 
-    def holders(number: str) -> object:
-        # As people.selectors.holders_of: every record that holds or held the number.
-        return list(
-            PersonIdentifier.objects.filter(kind=IdentifierKind.CITIZEN_ID, issuer="", value=number)
-            .exclude(status=IdentifierStatus.RETIRED)
-            .select_related("person")
-            .order_by("id")
-        )
+    from cityhealth.accounts.models import User
+    from cityhealth.accounts.services import create_staff_user, grant_role
+    from cityhealth.core.roles import Role
+    from cityhealth.people.selectors import lookup_by_citizen_id, search_persons, with_details
+
+    # The registry's own selectors, each writing its audit entry, as a desk's request does.
+    clerk = User.objects.filter(username="bench-clerk").first()
+    if clerk is None:
+        clerk = create_staff_user(username="bench-clerk", password=secrets.token_urlsafe(24))
+        grant_role(user=clerk, role=Role.RECEPTIONIST)
+
+    def lookup(number: str) -> object:
+        return lookup_by_citizen_id(principal=clerk, citizen_id=number, reason="bench")
+
+    def lookup_whole_record(number: str) -> object:
+        # What GET /api/people?citizen_id= shows: identifiers, cards, guardians, dependants.
+        found = lookup(number)
+        assert isinstance(found, Person)
+        return with_details(Person.objects.filter(pk=found.pk)).get()
 
     sentinel = "<number>"
     holders_sql, holders_params = (
@@ -122,62 +142,34 @@ def _measure(queries: int, seed: int) -> None:
     )
 
     def holders_raw(number: str) -> object:
-        # The same SQL on a bare cursor: the database's share of the lookup.
+        # The identifier query alone on a bare cursor: the database's share of the lookup.
         params = [number if p == sentinel else p for p in holders_params]
         with connection.cursor() as cursor:
             cursor.execute(holders_sql, params)
             return cursor.fetchall()
 
-    def prefix(key: str) -> Q:
-        condition = Q(search_text__startswith=key)
-        if connection.vendor == "sqlite":
-            condition &= Q(search_text__gte=key, search_text__lt=key + "\U0010ffff")
-        return condition
-
-    def search(key: str, **criteria: object) -> list[Person]:
-        # As people.selectors.search_persons: exact key first, then a window of prefixes.
-        base = Person.objects.filter(merged_into__isnull=True, **criteria)
-        rows = list(
-            base.filter(search_text=key)
-            .select_related("ward")
-            .order_by("birth_year", "id")[: LIMIT + 1]
-        )
-        if len(rows) <= LIMIT:
-            window = base.filter(prefix(key)).exclude(search_text=key).values("id")
-            rows += list(
-                Person.objects.filter(id__in=window[:PREFIX_WINDOW])
-                .select_related("ward")
-                .order_by("search_text", "birth_year", "id")[: LIMIT + 1 - len(rows)]
-            )
-        return rows
-
     def by_name_and_year(p: dict[str, Any]) -> object:
-        return search(p["search_text"], birth_year=p["birth_year"])
-
-    def partial(p: dict[str, Any]) -> str:
-        key: str = p["search_text"]
-        return key[: max(3, len(key) - 2)]
+        return search_persons(principal=clerk, q=p["search_text"], birth_year=p["birth_year"])
 
     def by_partial_name_and_date(p: dict[str, Any]) -> object:
-        # The date gives the year too, which lets the (search_text, birth_year) index serve.
-        return search(partial(p), birth_year=p["birth_date"].year, birth_date=p["birth_date"])
-
-    def by_partial_name_and_date_only(p: dict[str, Any]) -> object:
-        return search(partial(p), birth_date=p["birth_date"])
+        # What a clerk types: the start of the name and the date of birth.
+        key: str = p["search_text"]
+        return search_persons(
+            principal=clerk, q=key[: max(3, len(key) - 2)], birth_date=p["birth_date"]
+        )
 
     warm = min(100, len(sample))
-    _percentiles("citizen ID lookup, held (holders_of)", _timed(holders, numbers, warm))
-    _percentiles("citizen ID lookup, nobody holds it", _timed(holders, misses, warm))
-    _percentiles("citizen ID lookup, same SQL without the ORM", _timed(holders_raw, numbers, warm))
-    dated = [p for p in sample if p["birth_date_precision"] == "day"]
-    _percentiles("full name + birth year (search_persons)", _timed(by_name_and_year, sample, warm))
+    _percentiles("lookup_by_citizen_id, held (audited)", _timed(lookup, numbers, warm))
+    _percentiles("lookup_by_citizen_id, nobody holds it", _timed(lookup, misses, warm))
     _percentiles(
-        "name prefix + date of birth and its year",
-        _timed(by_partial_name_and_date, dated, warm),
+        "  + the whole record (the API's answer)", _timed(lookup_whole_record, numbers, warm)
     )
+    _percentiles("identifier query alone, bare cursor", _timed(holders_raw, numbers, warm))
+    dated = [p for p in sample if p["birth_date_precision"] == "day"]
+    _percentiles("search_persons: full name + birth year", _timed(by_name_and_year, sample, warm))
     _percentiles(
-        "name prefix + date of birth, year not given",
-        _timed(by_partial_name_and_date_only, dated, warm),
+        "search_persons: name prefix + date of birth",
+        _timed(by_partial_name_and_date, dated, warm),
     )
     if connection.vendor == "postgresql" and sample:
         p = sample[0]

@@ -84,6 +84,9 @@ RULES: dict[str, Rule] = {
     "api:register_person": Rule(
         REGISTERS, method="post", json={"full_name": "Người Thử", "birth_year": "1990"}
     ),
+    "api:match_record": Rule(
+        REGISTERS, method="post", json={"full_name": "Trần Thị Minh Anh", "birth_year": 1995}
+    ),
     "api:get_person": Rule(FRONT_LINE, kwargs={"person_id": PERSON}),
     "api:get_person_fhir": Rule(FRONT_LINE, kwargs={"person_id": PERSON}),
     "api:reissue_citizen_id": Rule(

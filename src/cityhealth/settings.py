@@ -226,3 +226,6 @@ LOGGING: dict[str, Any] = {
 # --- cityhealth ----------------------------------------------------------------------------
 CITYHEALTH_PROFILE = os.environ.get("CITYHEALTH_PROFILE", "hanoi")
 CITYHEALTH_DEMO_PASSWORD = os.environ.get("CITYHEALTH_DEMO_PASSWORD", "demo-cityhealth-2026")
+# Trained weights of the person matcher (`cityhealth train_matcher` writes them); without the
+# file the matcher uses the prior it ships with.
+CITYHEALTH_MATCHER_PATH = Path(os.environ.get("CITYHEALTH_MATCHER_PATH", VAR_DIR / "matcher.json"))

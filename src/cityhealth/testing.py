@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from django.db import transaction
-from django.test import Client
+from django.test import Client, override_settings
 
 from cityhealth.accounts.models import User
 from cityhealth.accounts.services import create_staff_user, grant_role
@@ -17,6 +17,15 @@ from cityhealth.facilities.services import load_facilities
 from cityhealth.geo.services import load_administrative_units
 
 TEST_PASSWORD = "correct-horse-battery-9"  # noqa: S105 — test accounts only
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _matcher_without_trained_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Tests see the matcher's shipped prior, not weights a local `train_matcher` left in
+    var/ (tests that train point the setting at their own file)."""
+    absent = tmp_path_factory.mktemp("matcher") / "matcher.json"
+    with override_settings(CITYHEALTH_MATCHER_PATH=absent):
+        yield
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ the permission, calls a service or selector and shapes the answer.
 | `POST` (the root) | REGISTER_PERSONS | 201; 400 `person.*`; 409 `person.id_claimed_twice` |
 | `GET /{id}` | VIEW_PERSONS | 200 (a merged record answers with its survivor); 404 |
 | `POST /{id}/reissue` | REGISTER_PERSONS | 200; 404; 409 `person.id_claimed_twice` |
+| `POST /match` | REGISTER_PERSONS | 200 link/review/new, 201 registered; 400; 409 |
 | `POST /merge` | MERGE_PERSONS | 201 (200 when already merged so); 404; 409 `merge.*` |
 | `POST /merges/{id}/undo` | MERGE_PERSONS | 200; 404 `merge.not_found`; 409 `merge.*` |
 | `GET /{id}/fhir` | VIEW_PERSONS | 200 FHIR R4 Patient (`application/fhir+json`); 404 |
@@ -35,8 +36,9 @@ from cityhealth.core.identifiers import CccdQr, OldIdKind
 from cityhealth.core.problems import domain_error_response
 from cityhealth.core.roles import Permission
 from cityhealth.people import errors, selectors, services
-from cityhealth.people.enums import DatePrecision, Relationship, Sex
+from cityhealth.people.enums import DatePrecision, MatchOutcome, Relationship, Sex
 from cityhealth.people.fhir import person_as_fhir_patient
+from cityhealth.people.matching import IncomingRecord
 from cityhealth.people.models import Merge, Person
 
 router = Router()
@@ -165,6 +167,44 @@ class RegisterIn(Schema):
     guardian_citizen_id: str = Field("", max_length=40)
     guardian_relationship: Relationship | None = None
     facility_code: str = Field("", max_length=20)
+
+
+class MatchIn(Schema):
+    """A person as another system describes them; every field may be missing or wrong."""
+
+    full_name: str = Field("", max_length=200)
+    birth_date: dt.date | None = None
+    birth_year: int | None = None
+    birth_date_precision: DatePrecision = DatePrecision.DAY
+    sex: Sex = Sex.UNKNOWN
+    citizen_id: str = Field("", max_length=40)
+    social_insurance_number: str = Field("", max_length=40)
+    passport: str = Field("", max_length=40)
+    nationality: str = Field("", max_length=10)
+    phone: str = Field("", max_length=30)
+    ward: str = Field("", max_length=10)
+    address: str = Field("", max_length=300)
+    guardian_citizen_id: str = Field("", max_length=40)
+    source_record_id: str = Field("", max_length=32)  # the sender's own id for the record
+    facility_code: str = Field("", max_length=20)
+    # NEW registers the person at once (a bulk import); otherwise the caller decides.
+    register_if_new: bool = False
+
+
+class CandidateOut(Schema):
+    person_id: int
+    probability: float
+    weight: float  # evidence in bits (log2 Bayes factor)
+    reasons: list[str]
+
+
+class MatchOut(Schema):
+    outcome: MatchOutcome
+    method: str  # "citizen_id", "guardian_key", "hospital_record", "probabilistic", ...
+    person: PersonOut | None  # the linked (or just registered) person
+    registered: bool
+    review_item_id: int | None
+    candidates: list[CandidateOut]
 
 
 class ReissueIn(Schema):
@@ -342,7 +382,7 @@ def lookup_person(request: HttpRequest, citizen_id: str) -> list[PersonOut]:
     person = selectors.lookup_by_citizen_id(
         principal=principal, citizen_id=citizen_id, source_ip=_ip(request)
     )
-    return [_person_out(person)] if person else []
+    return [_person_out(_details(person))] if person else []
 
 
 @router.get("/search", response=SearchOut, summary="Search persons by name, birth year, ...")
@@ -437,6 +477,70 @@ def _guardian(principal: object, payload: RegisterIn, source_ip: str) -> Person 
             field="guardian",
         ) from None
     return None
+
+
+@router.post(
+    "/match",
+    response={200: MatchOut, 201: MatchOut},
+    summary="Find the person a record from another system belongs to: link, review or new",
+)
+def match_record(request: HttpRequest, payload: MatchIn) -> Status[MatchOut] | HttpResponse:
+    """200 with `outcome` link (and the person), review (a review item keeps the record and
+    the candidates) or new; 201 when `register_if_new` registered the person."""
+    principal = api_principal(request)
+    ensure_permission(principal, Permission.REGISTER_PERSONS)
+    if payload.birth_year is not None:
+        selectors.check_birth_year(payload.birth_year)
+    record = IncomingRecord(
+        full_name=payload.full_name,
+        birth_date=payload.birth_date,
+        birth_year=payload.birth_date.year if payload.birth_date else payload.birth_year,
+        birth_date_precision=payload.birth_date_precision,
+        sex="" if payload.sex == Sex.UNKNOWN else str(payload.sex),
+        citizen_id=payload.citizen_id,
+        social_insurance_number=payload.social_insurance_number,
+        passport=payload.passport.strip().upper(),
+        nationality=payload.nationality.strip().upper(),
+        phone=selectors.normalise_phone(payload.phone),
+        ward_code=payload.ward.strip(),
+        address=payload.address,
+        guardian_citizen_id=payload.guardian_citizen_id,
+        source_record_id=payload.source_record_id.strip(),
+    )
+    actor = selectors.actor_of(principal)
+    found = services.match_incoming_record(
+        record=record, actor=actor, facility_code=payload.facility_code, source_ip=_ip(request)
+    )
+    person = found.person
+    registered = False
+    if found.result.outcome == MatchOutcome.NEW and payload.register_if_new:
+        try:
+            person = services.register_incoming_record(
+                record=record,
+                actor=actor,
+                facility_code=payload.facility_code,
+                source_ip=_ip(request),
+            )
+        except errors.IdClaimedTwice as error:
+            return _kept(request, error)
+        registered = True
+    body = MatchOut(
+        outcome=found.result.outcome,
+        method=found.result.method,
+        person=_person_out(_details(person)) if person is not None else None,
+        registered=registered,
+        review_item_id=found.review_item.pk if found.review_item is not None else None,
+        candidates=[
+            CandidateOut(
+                person_id=c.person_id,
+                probability=round(c.match_probability, 6),
+                weight=round(c.match_weight, 2),
+                reasons=list(c.reasons),
+            )
+            for c in found.result.candidates
+        ],
+    )
+    return Status(201 if registered else 200, body)
 
 
 @router.post(

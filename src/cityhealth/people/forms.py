@@ -15,6 +15,8 @@ _DECISION_LABELS = {
     ReviewDecision.KEEP_REGISTRY: _("Keep the registry"),
     ReviewDecision.MERGE: _("Merge the two records"),
     ReviewDecision.DISMISS: _("Dismiss"),
+    ReviewDecision.LINK: _("Link to this record"),
+    ReviewDecision.REGISTER_NEW: _("Register as a new person"),
 }
 
 
@@ -56,3 +58,4 @@ class ResolveReviewForm(forms.Form):
     decision = forms.ChoiceField(choices=[(d.value, decision_label(d)) for d in ReviewDecision])
     note = forms.CharField(label=_("Note"), required=False, max_length=200)
     survivor_id = forms.IntegerField(required=False, min_value=1)
+    person_id = forms.IntegerField(required=False, min_value=1)

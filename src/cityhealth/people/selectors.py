@@ -13,7 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
@@ -24,9 +25,11 @@ from cityhealth.accounts.models import ApiToken, User
 from cityhealth.core import clock
 from cityhealth.core.access import ensure_permission
 from cityhealth.core.audit import record_audit
+from cityhealth.core.errors import NotFound
 from cityhealth.core.identifiers import parse_citizen_id
 from cityhealth.core.names import name_key
 from cityhealth.core.roles import Permission
+from cityhealth.geo.selectors import get_ward
 from cityhealth.people import errors
 from cityhealth.people.enums import (
     DatePrecision,
@@ -222,7 +225,7 @@ def holders_of(kind: str, value: str, *, issuer: str = "") -> list[tuple[Person,
     identifiers = (
         PersonIdentifier.objects.filter(kind=kind, issuer=issuer, value=value)
         .exclude(status=IdentifierStatus.RETIRED)
-        .select_related("person")
+        .select_related("person__ward__province")
         .order_by("id")
     )
     ranked = sorted(identifiers, key=lambda i: i.status != IdentifierStatus.ACTIVE)
@@ -244,7 +247,9 @@ def lookup_by_citizen_id(
     """The person holding a 12-digit ID now, or holding it before it was re-issued.
 
     Malformed numbers raise `InvalidInput` (from `parse_citizen_id`). None when nobody holds
-    it or the caller lacks VIEW_PERSONS (the two look the same). If several records only
+    it or the caller lacks VIEW_PERSONS (the two look the same). The person comes with its
+    ward, not its identifiers and relatives: a kiosk needs no more, and a caller that shows
+    the whole record passes it through `with_details`. If several records only
     *held* the number earlier, `person.citizen_id_ambiguous`. Audited either way.
     """
     number = parse_citizen_id(citizen_id).number
@@ -256,8 +261,6 @@ def lookup_by_citizen_id(
             raise errors.citizen_id_ambiguous()
         if holders:
             person = holders[0][0]
-    if person is not None:
-        person = with_details(Person.objects.filter(pk=person.pk)).get()
     record_audit(
         actor=actor_of(principal),
         actor_label=actor_label_of(principal),
@@ -356,6 +359,16 @@ def search_persons(
         )
     if birth_year is not None:
         check_birth_year(birth_year)
+    if birth_date is not None:
+        if birth_year is not None and birth_year != birth_date.year:
+            raise errors.invalid(
+                "person_search.year_date_disagree",
+                vi="Năm sinh và ngày sinh không khớp nhau.",
+                en="The birth year and the date of birth disagree.",
+                field="birth_year",
+            )
+        # The year narrows first: the (name key, birth year) index then serves the query.
+        birth_year = birth_date.year
     if not (key or birth_year is not None or birth_date or ward_code or phone_digits):
         raise errors.search_no_criteria()
     limit = max(1, min(limit, SEARCH_LIMIT_MAX))
@@ -484,6 +497,7 @@ class ComparisonRow:
     label: str
     left: str
     right: str
+    others: tuple[str, ...] = ()  # further candidates of an incoming record, if any
 
     @property
     def differs(self) -> bool:
@@ -501,6 +515,16 @@ class ReviewView:
     right_person: Person | None
     rows: list[ComparisonRow]
     warnings: list[str]
+    candidates: list[CandidateColumn] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CandidateColumn:
+    """A person the matcher proposed for an incoming record, with its probability."""
+
+    person: Person
+    probability: float
+    reasons: list[str]
 
 
 _FIELD_LABELS = {
@@ -538,9 +562,68 @@ def _person_facts(person: Person) -> dict[str, str]:
     }
 
 
+_COMPARED = ("full_name", "birth_date", "sex", "citizen_id", "ward")
+
+
+def _incoming_facts(record: dict[str, Any]) -> dict[str, str]:
+    ward_code = str(record.get("ward_code") or "")
+    return {
+        "full_name": str(record.get("full_name") or ""),
+        "birth_date": str(record.get("birth_date") or record.get("birth_year") or ""),
+        "sex": _sex_label(record.get("sex")),
+        "citizen_id": str(record.get("citizen_id") or record.get("guardian_citizen_id") or ""),
+        "ward": _ward_name(ward_code),
+    }
+
+
+def _ward_name(code: str) -> str:
+    try:
+        return get_ward(code).name if code else ""
+    except NotFound:
+        return code
+
+
+def _match_review_view(item: ReviewItem) -> ReviewView:
+    """An incoming record beside every candidate the matcher proposed, best first."""
+    payload = item.payload or {}
+    offered = payload.get("candidates", [])
+    persons = {
+        p.pk: survivor_of(p)
+        for p in Person.objects.filter(pk__in=[c["person_id"] for c in offered]).select_related(
+            "ward", "merged_into"
+        )
+    }
+    columns = [
+        CandidateColumn(persons[c["person_id"]], float(c["probability"]), list(c["reasons"]))
+        for c in offered
+        if c["person_id"] in persons
+    ]
+    incoming = _incoming_facts(payload.get("record", {}))
+    facts = [_person_facts(column.person) for column in columns]
+    rows = [
+        ComparisonRow(
+            _label(name),
+            incoming.get(name, ""),
+            facts[0].get(name, "") if facts else "",
+            tuple(f.get(name, "") for f in facts[1:]),
+        )
+        for name in _COMPARED
+    ]
+    record = payload.get("record", {})
+    source = " · ".join(
+        str(v) for v in (payload.get("facility_code"), record.get("source_record_id")) if v
+    )
+    warnings = [source] if source else []
+    return ReviewView(
+        item, str(_("Incoming record")), "", None, None, rows, warnings, candidates=columns
+    )
+
+
 def review_view(item: ReviewItem) -> ReviewView:
     """Both versions an item is about, field by field, for the reviewer to compare."""
     payload = item.payload or {}
+    if item.kind == ReviewKind.MATCH_REVIEW:
+        return _match_review_view(item)
     language = get_language()
     warnings: list[str] = []
     if item.kind == ReviewKind.SCAN_CONFLICT:
@@ -603,8 +686,7 @@ def review_view(item: ReviewItem) -> ReviewView:
         }
         right_title = str(_("Submitted"))
     rows = [
-        ComparisonRow(_label(name), left.get(name, ""), right.get(name, ""))
-        for name in ("full_name", "birth_date", "sex", "citizen_id", "ward")
+        ComparisonRow(_label(name), left.get(name, ""), right.get(name, "")) for name in _COMPARED
     ]
     identifier = payload.get("identifier")
     if identifier:

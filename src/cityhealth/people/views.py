@@ -146,6 +146,7 @@ def resolve_review(request: HttpRequest, item_id: int) -> HttpResponse:
             actor=selectors.actor_of(request.user),
             note=form.cleaned_data.get("note") or "",
             survivor_id=form.cleaned_data.get("survivor_id"),
+            person_id=form.cleaned_data.get("person_id"),
             source_ip=_ip(request),
         )
     except errors.IdClaimedTwice as error:

@@ -303,10 +303,7 @@ def default_model() -> MatchModel:
 
 def model_path() -> Path:
     """Where trained parameters live: setting CITYHEALTH_MATCHER_PATH, else var/matcher.json."""
-    configured = getattr(settings, "CITYHEALTH_MATCHER_PATH", None)
-    if configured:
-        return Path(configured)
-    return Path(settings.VAR_DIR) / "matcher.json"
+    return Path(settings.CITYHEALTH_MATCHER_PATH)
 
 
 def save_model(model: MatchModel, path: Path | None = None) -> Path:

@@ -9,6 +9,7 @@ HOST ?= 127.0.0.1
 WEB_WORKERS ?= 2
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/cityhealth_ci
 PYTEST_WORKERS ?= 2
+DEMO_PERSONS ?= 20000
 STAMP_PY := $(VENV)/.installed
 STAMP_NPM := node_modules/.installed
 
@@ -33,6 +34,9 @@ demo: install
 	$(BIN)/cityhealth migrate --no-input
 	$(BIN)/cityhealth collectstatic --no-input --verbosity 0
 	$(BIN)/cityhealth seed_demo
+	$(BIN)/cityhealth synth population --persons $(DEMO_PERSONS) --seed 1 --no-progress \
+	  --legacy-out var/legacy-records.csv
+	test -f var/matcher.json || $(BIN)/cityhealth train_matcher --records var/legacy-records.csv
 	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C stops the server and the worker)"
 	@trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/cityhealth db_worker --queue-name '*' --no-reload --interval 1 >var/worker.log 2>&1 & worker=$$!; \
@@ -71,6 +75,8 @@ test-postgres: install
 
 bench-smoke: install
 	$(BIN)/python bench/foundation.py --smoke
+	$(BIN)/python bench/people_population.py --smoke
+	$(BIN)/python bench/people_lookup.py --smoke
 
 test: install lint typecheck importlint migrations-check test-sqlite test-postgres bench-smoke
 

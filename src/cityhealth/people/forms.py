@@ -29,6 +29,9 @@ class PersonSearchForm(forms.Form):
     birth_year = forms.IntegerField(
         label=_("Birth year"), required=False, min_value=1900, max_value=2100
     )
+    birth_date = forms.DateField(
+        label=_("Date of birth"), required=False, input_formats=["%Y-%m-%d", "%d/%m/%Y"]
+    )
     ward = forms.ChoiceField(label=_("Ward or commune"), required=False)
     phone = forms.CharField(label=_("Phone"), required=False, max_length=20)
 
@@ -48,6 +51,7 @@ class PersonSearchForm(forms.Form):
         criteria = {
             "q": (data.get("q") or "").strip(),
             "birth_year": data.get("birth_year"),
+            "birth_date": data.get("birth_date"),
             "ward": data.get("ward") or "",
             "phone": (data.get("phone") or "").strip(),
         }

@@ -49,6 +49,7 @@ def search(request: HttpRequest) -> HttpResponse:
                     principal=request.user,
                     q=q,
                     birth_year=criteria["birth_year"],
+                    birth_date=criteria["birth_date"],
                     ward=criteria["ward"] or None,
                     phone=criteria["phone"],
                     source_ip=_ip(request),

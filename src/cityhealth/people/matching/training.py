@@ -339,7 +339,10 @@ def read_records(path: Path) -> list[tuple[IncomingRecord, int | None]]:
     """Incoming records from a JSON-lines or CSV file whose fields are `IncomingRecord`'s
     (dates ISO), with an optional `true_person_id` (ground truth, for evaluation)."""
     with path.open(encoding="utf-8", newline="") as handle:
-        if path.suffix.lower() == ".csv":
+        # JSON lines start with "{"; anything else is CSV with a header (whatever the suffix).
+        first = handle.read(1)
+        handle.seek(0)
+        if first != "{":
             return [_record(row) for row in csv.DictReader(handle)]
         return [_record(json.loads(line)) for line in handle if line.strip()]
 

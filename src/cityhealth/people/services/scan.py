@@ -129,6 +129,19 @@ def register_from_scan(
     raise errors.concurrent_change()  # pragma: no cover - the loop always returns or raises
 
 
+def _record_earlier_number(person: Person, card: CccdQr, old_number: str) -> None:
+    """The 12-digit number the card replaced, kept as the person's cancelled number."""
+    PersonIdentifier.objects.create(
+        person=person,
+        kind=IdentifierKind.CITIZEN_ID,
+        value=old_number,
+        status=IdentifierStatus.CANCELLED,
+        valid_to=card.issue_date,
+        reason=f"replaced by {card.citizen_id.number} (card)",
+        source="qr_scan",
+    )
+
+
 def _create_from_card(card: CccdQr, *, old_number: str | None, cmnd: str | None) -> Person:
     person = Person(
         full_name=normalise_name(card.full_name),
@@ -147,15 +160,7 @@ def _create_from_card(card: CccdQr, *, old_number: str | None, cmnd: str | None)
         source="qr_scan",
     )
     if old_number:
-        PersonIdentifier.objects.create(
-            person=person,
-            kind=IdentifierKind.CITIZEN_ID,
-            value=old_number,
-            status=IdentifierStatus.CANCELLED,
-            valid_to=card.issue_date,
-            reason=f"replaced by {card.citizen_id.number} (card)",
-            source="qr_scan",
-        )
+        _record_earlier_number(person, card, old_number)
     if cmnd:
         PersonIdentifier.objects.create(
             person=person, kind=IdentifierKind.OLD_ID, value=cmnd, source="qr_scan"
@@ -355,15 +360,7 @@ def _record_card_identifiers(
                     else:
                         notes.append("citizen_id.added")
             if old_number and (IdentifierKind.CITIZEN_ID, old_number) not in held:
-                PersonIdentifier.objects.create(
-                    person=person,
-                    kind=IdentifierKind.CITIZEN_ID,
-                    value=old_number,
-                    status=IdentifierStatus.CANCELLED,
-                    valid_to=card.issue_date,
-                    reason=f"replaced by {number} (card)",
-                    source="qr_scan",
-                )
+                _record_earlier_number(person, card, old_number)
                 notes.append("citizen_id.history_added")
             if cmnd and (IdentifierKind.OLD_ID, cmnd) not in held:
                 PersonIdentifier.objects.create(

@@ -39,6 +39,13 @@ def test_search_page_finds_without_diacritics_and_masks_names(clerk, anh):
     assert AuditEntry.objects.filter(action="person.search").count() == 1
 
 
+def test_search_page_by_name_start_and_date_of_birth(clerk, anh):
+    born = clerk.get(reverse("people:search"), {"q": "tran thi", "birth_date": "12/07/1995"})
+    assert [p.id for p in born.context["result"].items] == [anh.pk]
+    other_day = clerk.get(reverse("people:search"), {"q": "tran thi", "birth_date": "1995-07-13"})
+    assert other_day.context["result"].items == []
+
+
 def test_search_page_takes_a_12_digit_id(clerk, anh):
     page = clerk.get(reverse("people:search"), {"q": ANH})
     assert [p.id for p in page.context["result"].items] == [anh.pk]

@@ -250,6 +250,10 @@ def test_one_audit_entry_per_search(clerk, residents):
         ({"birth_year": 40000}, "person.bad_birth_year"),
         ({"ward": "ba dinh"}, "person_search.bad_ward"),
         ({"phone": "abc"}, "person.bad_phone"),
+        (
+            {"q": "an", "birth_year": 1990, "birth_date": dt.date(1991, 1, 1)},
+            "person_search.year_date_disagree",
+        ),
     ],
 )
 def test_bad_search_input(clerk, criteria, code):

@@ -51,6 +51,7 @@ lint: $(STAMP_PY)
 
 typecheck: $(STAMP_PY)
 	$(BIN)/mypy
+	$(BIN)/mypy bench
 
 importlint: $(STAMP_PY)
 	$(BIN)/lint-imports --no-cache
@@ -77,6 +78,7 @@ bench-smoke: install
 	$(BIN)/python bench/foundation.py --smoke
 	$(BIN)/python bench/people_population.py --smoke
 	$(BIN)/python bench/people_lookup.py --smoke
+	$(BIN)/python bench/people_matching.py --smoke
 
 test: install lint typecheck importlint migrations-check test-sqlite test-postgres bench-smoke
 

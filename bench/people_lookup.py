@@ -32,11 +32,11 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.people_population import (
-    fresh_postgres,
+    bench_database,
+    drop_postgres,
     load_population,
     machine_line,
     migrate_and_load_reference,
-    server_url,
     setup_django,
     vacuum_people,
 )
@@ -44,20 +44,6 @@ from bench.people_population import (
 LOOKUP_DATABASE = "cityhealth_bench_lookup"
 LIMIT = 20
 PREFIX_WINDOW = 500
-
-
-def _existing_population(url: str) -> int:
-    import psycopg
-
-    try:
-        with psycopg.connect(url) as conn:
-            row = conn.execute("SELECT to_regclass('people_persons')").fetchone()
-            if not row or row[0] is None:
-                return 0
-            row = conn.execute("SELECT count(*) FROM people_persons").fetchone()
-            return int(row[0]) if row else 0
-    except psycopg.OperationalError:
-        return 0
 
 
 def _percentiles(label: str, samples: list[float]) -> None:
@@ -198,17 +184,9 @@ def main() -> None:
     persons = 3_000 if args.smoke else args.persons
 
     with tempfile.TemporaryDirectory() as workdir:
-        build = True
-        fresh = None
-        if args.postgres:
-            present = 0 if persons else _existing_population(args.postgres)
-            if present:
-                url, build = args.postgres, False
-            else:
-                fresh = LOOKUP_DATABASE
-                url = fresh_postgres(args.postgres, fresh)
-        else:
-            url = f"sqlite:///{workdir}/lookup.sqlite3"
+        url, build, fresh = bench_database(
+            postgres=args.postgres, persons=persons, fresh_name=LOOKUP_DATABASE, workdir=workdir
+        )
         setup_django(url, workdir)
         from django.db import connection
 
@@ -225,10 +203,7 @@ def main() -> None:
         _measure(queries, args.seed)
         connection.close()
     if fresh and args.postgres:
-        import psycopg
-
-        with psycopg.connect(f"{server_url(args.postgres)}/postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{fresh}"')
+        drop_postgres(args.postgres, fresh)
 
 
 if __name__ == "__main__":

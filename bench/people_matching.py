@@ -22,7 +22,7 @@ their labels). Then `match_records` on the evaluation records, timed.
 Splink 5.0.0 (DuckDB), in a child process (its peak memory is its own): the persons exported
 from the database to CSV (timed apart), loaded into DuckDB, the same features (name key, date
 of birth, sex, ward, phone, address), splink's comparisons and blocking rules, u by random
-sampling and m by two EM sessions on the evaluation records themselves (splink's usual,
+sampling and m by three EM sessions on the evaluation records themselves (splink's usual,
 unsupervised way), the same prior (match rate / persons). Each record's best-scoring person
 is a link when its match_probability reaches the same link threshold.
 
@@ -38,6 +38,7 @@ import argparse
 import contextlib
 import csv
 import dataclasses
+import gc
 import json
 import math
 import resource
@@ -53,10 +54,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.people_population import (
-    fresh_postgres,
+    bench_database,
+    drop_postgres,
     machine_line,
     migrate_and_load_reference,
-    server_url,
     setup_django,
     vacuum_people,
 )
@@ -107,20 +108,6 @@ def _peak_memory_mb() -> float:
 
 
 # --- The population and its legacy records ----------------------------------------------------
-
-
-def _existing_population(url: str) -> int:
-    import psycopg
-
-    try:
-        with psycopg.connect(url) as conn:
-            row = conn.execute("SELECT to_regclass('people_persons')").fetchone()
-            if not row or row[0] is None:
-                return 0
-            row = conn.execute("SELECT count(*) FROM people_persons").fetchone()
-            return int(row[0]) if row else 0
-    except psycopg.OperationalError:
-        return 0
 
 
 def _population_tag() -> tuple[int, int]:
@@ -225,26 +212,6 @@ class Figures:
         return self.records / total if total else 0.0
 
 
-def _blocked_persons(records: Sequence[Any], batch: int = 500) -> list[Any]:
-    """The persons every blocking rule finds for `records` (as `train_matcher` gathers them):
-    their true persons take part in EM even when the sample is small next to the index."""
-    from cityhealth.people.matching.blocking import (
-        STAGE_1,
-        STAGE_2,
-        blocking_keys,
-        fetch_candidates,
-    )
-    from cityhealth.people.matching.features import person_row
-
-    found: dict[int, Any] = {}
-    for start in range(0, len(records), batch):
-        keys = [blocking_keys(r) for r in records[start : start + batch]]
-        fetched = fetch_candidates(list(keys), rules=STAGE_1 | STAGE_2)
-        for values in fetched.persons:
-            found.setdefault(int(values[0]), person_row(values))
-    return list(found.values())
-
-
 def _links_at(results: Sequence[Any], threshold: float) -> list[int | None]:
     """The person each result links to had the link threshold been `threshold` (identifier
     and guardian outcomes unchanged; probabilistic ones by their best candidate)."""
@@ -271,7 +238,13 @@ def _precision_recall(links: Sequence[int | None], truth: Sequence[int | None]) 
 
 
 def run_ours(
-    train: Sequence[Any], evaluation: Sequence[Any], *, sample: int, seed: int, target: float
+    train: Sequence[Any],
+    evaluation: Sequence[Any],
+    *,
+    sample: int,
+    seed: int,
+    target: float,
+    persons_now: int,
 ) -> tuple[Figures, float, Any]:
     from cityhealth.people.enums import MatchOutcome
     from cityhealth.people.matching import (
@@ -282,7 +255,7 @@ def run_ours(
         match_records,
         train_model,
     )
-    from cityhealth.people.matching.blocking import sample_persons
+    from cityhealth.people.matching.blocking import persons_found_by_blocking, sample_persons
 
     train_records = [r for r, _ in train]
     train_truth = [t for _, t in train]
@@ -290,7 +263,7 @@ def run_ours(
 
     started = time.perf_counter()
     persons = sample_persons(sample, seed=seed)
-    blocked = _blocked_persons(train_records)
+    blocked = persons_found_by_blocking(train_records)
     read = time.perf_counter() - started
     started = time.perf_counter()
     model = train_model(
@@ -328,7 +301,10 @@ def run_ours(
 
     records = [r for r, _ in evaluation]
     truth = [t for _, t in evaluation]
+    del persons, blocked, train_results  # the training data: not the matcher's to carry
+    gc.collect()
     _reset_peak_memory()
+    before = _peak_memory_mb()
     started = time.perf_counter()
     results = match_records(records, model=model, population=population)
     matching = time.perf_counter() - started
@@ -341,7 +317,7 @@ def run_ours(
     figures = Figures(
         name="ours",
         records=ev.records,
-        persons=population,
+        persons=persons_now,
         with_person=ev.with_person,
         strangers=ev.records - ev.with_person,
         links=ev.links,
@@ -357,6 +333,9 @@ def run_ours(
             "links by method: " + ", ".join(f"{m} {n:,}" for m, n in methods.most_common()),
             f"reviews listing the true person: {ev.reviews_with_truth_listed:,} of "
             f"{ev.reviews:,}; new and right: {ev.correct_new:,} of {ev.new:,}",
+            f"peak memory of this process while matching {peak:,.0f} MB, of which "
+            f"{before:,.0f} MB were held when matching began (the records, Django, the "
+            f"generator's tables); a database server's memory (PostgreSQL's) is not counted",
         ],
     )
     return figures, threshold, results
@@ -507,22 +486,45 @@ def run_splink(
         seconds_training=seconds["u"] + seconds["em"],
         seconds_matching=seconds["predict"],
         peak_mb=peak,
-        notes=[],
+        notes=[
+            f"peak memory of the child process that ran DuckDB and splink {peak:,.0f} MB "
+            f"({out['persons']:,} persons and {len(truth):,} records in DuckDB, term "
+            f"frequencies, {out['pairs']:,} scored pairs)",
+            "a record is linked to its best-scoring person when that pair's match_probability "
+            "reaches the threshold, else it counts as new (splink has no review outcome)",
+        ],
     )
     return figures, probabilities
 
 
-# The features, the same SQL for records and persons: the name key without the middle Văn/Thị
-# (they say the sex, which `sex` compares), its first and last words; a date of birth only
-# where the day is known; the address folded, without house/lane/street/ward words.
+# The features, the same SQL for records and persons, as ours reads them: the name key without
+# the middle Văn/Thị (they say the sex, which `sex` compares), its first and last words; a date
+# of birth only where the day is known; the address folded, without its ward, district and
+# province parts (compared by `ward`) nor house/lane/street words.
 _ADDRESS_STOPWORDS = (
     "so", "nha", "ngo", "ngach", "hem", "kiet", "duong", "pho", "to", "thon", "xom", "ap",
     "phuong", "xa", "quan", "huyen", "p", "q", "tp", "tt", "ha", "noi", "viet", "nam", "vn",
 )  # fmt: skip
+_ADMIN_FIRST_WORDS = ("phuong", "p", "xa", "x", "quan", "q", "huyen", "h", "tinh", "tp", "tt", "tx")
+_ADMIN_FIRST_PAIRS = ("thi tran", "thi xa", "thanh pho")
 _FEATURES = """
 CREATE TABLE {out} AS
 WITH t AS (
-    SELECT *, string_split(trim(name_key), ' ') AS w FROM {raw}
+    SELECT *,
+        string_split(trim(name_key), ' ') AS w,
+        list_transform(
+            string_split(strip_accents(replace(lower(coalesce(address, '')), 'đ', 'd')), ','),
+            lambda part: trim(regexp_replace(part, '[^a-z0-9]+', ' ', 'g'))
+        ) AS parts
+    FROM {raw}
+), u AS (
+    SELECT *,
+        list_filter(parts, lambda part: part <> ''
+            AND NOT list_contains({admin_words}, split_part(part, ' ', 1))
+            AND NOT list_contains({admin_pairs},
+                array_to_string(list_slice(string_split(part, ' '), 1, 2), ' '))
+        ) AS detail
+    FROM t
 )
 SELECT
     unique_id,
@@ -535,11 +537,17 @@ SELECT
     CASE WHEN sex IN ('male', 'female') THEN sex END AS sex,
     nullif(ward_code, '') AS ward_code,
     nullif(phone, '') AS phone,
-    nullif(array_to_string(list_filter(string_split(trim(regexp_replace(
-        strip_accents(replace(lower(coalesce(address, '')), 'đ', 'd')), '[^a-z0-9]+', ' ', 'g'
-    )), ' '), lambda x: x <> '' AND NOT list_contains({stopwords}, x)), ' '), '') AS address
-FROM t
+    nullif(array_to_string(list_filter(
+        string_split(array_to_string(detail, ' '), ' '),
+        lambda x: x <> '' AND NOT list_contains({stopwords}, x)), ' '), '') AS address
+FROM u
 """
+
+
+def _sql_list(words: Sequence[str]) -> str:
+    return "[" + ", ".join(f"'{w}'" for w in words) + "]"
+
+
 _CSV_TYPES = (
     "{'unique_id': 'BIGINT', 'name_key': 'VARCHAR', 'full_name': 'VARCHAR', "
     "'birth_date': 'DATE', 'birth_year': 'INTEGER', 'birth_date_precision': 'VARCHAR', "
@@ -646,9 +654,16 @@ def splink_worker(folder: Path) -> None:
     )
     seconds["load"] = time.perf_counter() - started
     started = time.perf_counter()
-    stopwords = "[" + ", ".join(f"'{w}'" for w in _ADDRESS_STOPWORDS) + "]"
     for table in ("persons", "records"):
-        sql(_FEATURES.format(out=table, raw=f"{table}_raw", stopwords=stopwords))
+        sql(
+            _FEATURES.format(
+                out=table,
+                raw=f"{table}_raw",
+                stopwords=_sql_list(_ADDRESS_STOPWORDS),
+                admin_words=_sql_list(_ADMIN_FIRST_WORDS),
+                admin_pairs=_sql_list(_ADMIN_FIRST_PAIRS),
+            )
+        )
         sql(f"DROP TABLE {table}_raw")
     seconds["features"] = time.perf_counter() - started
     persons = int(sql("SELECT count(*) FROM persons")[0][0])
@@ -807,17 +822,12 @@ def main() -> None:
         args.sample, args.splink_u_pairs = 5_000, 1e6
     code = 0
     with tempfile.TemporaryDirectory() as workdir:
-        build = True
-        fresh = None
-        if args.postgres:
-            present = 0 if args.persons else _existing_population(args.postgres)
-            if present:
-                url, build = args.postgres, False
-            else:
-                fresh = MATCHING_DATABASE
-                url = fresh_postgres(args.postgres, fresh)
-        else:
-            url = f"sqlite:///{workdir}/matching.sqlite3"
+        url, build, fresh = bench_database(
+            postgres=args.postgres,
+            persons=args.persons,
+            fresh_name=MATCHING_DATABASE,
+            workdir=workdir,
+        )
         setup_django(url, workdir)
         from django.db import connection
 
@@ -845,8 +855,15 @@ def main() -> None:
                 f"legacy records: the population of seed {seed} regenerated (nothing written) "
                 f"in {seconds:.1f} s"
             )
+        from cityhealth.people.models import Person
+
         population = index_size()
-        print(f"persons in the index: {population:,} (synthetic population: seed {seed})")
+        current = Person.objects.filter(merged_into__isnull=True).count()
+        print(
+            f"persons in the index: {current:,} (synthetic population of seed {seed}); the "
+            f"matcher's prior uses N = {population:,} (index_size: PostgreSQL's estimate, else "
+            "a count)"
+        )
         if len(legacy) < wanted:
             raise SystemExit(f"only {len(legacy):,} legacy records, {wanted:,} wanted")
         train_rows = legacy[: args.train_records]
@@ -865,6 +882,7 @@ def main() -> None:
             sample=args.sample,
             seed=seed,
             target=args.precision_target,
+            persons_now=current,
         )
         from cityhealth.people.matching import default_model
 
@@ -891,10 +909,7 @@ def main() -> None:
         code = _verdict(ours, theirs, smoke=args.smoke)
         connection.close()
     if fresh and args.postgres:
-        import psycopg
-
-        with psycopg.connect(f"{server_url(args.postgres)}/postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{fresh}"')
+        drop_postgres(args.postgres, fresh)
     sys.exit(code)
 
 

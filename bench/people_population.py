@@ -50,6 +50,36 @@ def drop_postgres(url: str, name: str) -> None:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
 
 
+def existing_population(url: str) -> int:
+    """Persons already in the database at `url` (0 when it has no people table or no server)."""
+    import psycopg
+
+    try:
+        with psycopg.connect(url) as conn:
+            row = conn.execute("SELECT to_regclass('people_persons')").fetchone()
+            if not row or row[0] is None:
+                return 0
+            row = conn.execute("SELECT count(*) FROM people_persons").fetchone()
+            return int(row[0]) if row else 0
+    except psycopg.OperationalError:
+        return 0
+
+
+def bench_database(
+    *, postgres: str | None, persons: int | None, fresh_name: str, workdir: str
+) -> tuple[str, bool, str | None]:
+    """(url, build, fresh database name) for a benchmark that reads a population.
+
+    `postgres` naming a database that already holds persons, with no `persons` asked for: that
+    database, as it is. Otherwise a fresh PostgreSQL database `fresh_name` on that server (to
+    drop afterwards), or without `postgres` a SQLite file in `workdir`; both to be built."""
+    if postgres:
+        if not persons and existing_population(postgres):
+            return postgres, False, None
+        return fresh_postgres(postgres, fresh_name), True, fresh_name
+    return f"sqlite:///{workdir}/{fresh_name}.sqlite3", True, None
+
+
 def setup_django(database_url: str, workdir: str) -> None:
     os.environ["CITYHEALTH_DATABASE_URL"] = database_url
     os.environ["CITYHEALTH_VAR_DIR"] = workdir

@@ -425,3 +425,18 @@ def sample_persons(size: int, *, seed: int = 0) -> list[PersonRow]:
         keep = np.random.default_rng(seed + 1).choice(len(rows), size, replace=False)
         rows = [rows[int(k)] for k in sorted(keep)]
     return rows
+
+
+def persons_found_by_blocking(
+    records: Sequence[IncomingRecord], *, batch: int = 500
+) -> list[PersonRow]:
+    """Every person any blocking rule finds for `records`, once each. Training adds them to
+    its sample so that the records' own persons take part in EM, however small the sample
+    is next to the index."""
+    found: dict[int, PersonRow] = {}
+    for start in range(0, len(records), batch):
+        keys = [blocking_keys(r) for r in records[start : start + batch]]
+        fetched = fetch_candidates(keys, rules=STAGE_1 | STAGE_2)
+        for values in fetched.persons:
+            found.setdefault(int(values[0]), person_row(values))
+    return list(found.values())

@@ -47,6 +47,12 @@ _ADDRESS_STOPWORDS = frozenset(
         "phuong", "xa", "quan", "huyen", "p", "q", "tp", "tt", "ha", "noi", "viet", "nam", "vn",
     )
 )  # fmt: skip
+# How the administrative parts of an address begin (ward or commune, district, province), as
+# folded words: "Phường Kim Liên", "P. Kim Liên", "Xã Đại Thanh", "Quận Đống Đa", "TP Hà Nội".
+_ADMIN_FIRST_WORDS = frozenset(
+    ("phuong", "p", "xa", "x", "quan", "q", "huyen", "h", "tinh", "tp", "tt", "tx")
+)
+_ADMIN_FIRST_PAIRS = frozenset((("thi", "tran"), ("thi", "xa"), ("thanh", "pho")))
 # Lower-case, fold, and turn everything but ASCII letters and digits into a space: one pass.
 _ADDRESS_TABLE = {
     **{code: " " for code in range(0x20, 0x80) if not chr(code).isalnum()},
@@ -169,6 +175,25 @@ def address_key(raw: str) -> str:
         return ""
     words = raw.translate(_ADDRESS_TABLE).split()
     return " ".join(w for w in words if w not in _ADDRESS_STOPWORDS)
+
+
+def address_detail_key(raw: str) -> str:
+    """`address_key` of the part of an address below the ward: house, lane, street, hamlet.
+
+    The comma-separated parts that name the ward, the district or the province are left out.
+    The ward is compared by `ward`; left in the address as well, it would be counted twice:
+    two residents of one ward (a village where half the addresses read "Thôn 11, Xã Đại
+    Thanh") would agree on both, and EM would take such pairs for matches.
+    """
+    if not raw:
+        return ""
+    kept = []
+    for part in raw.split(","):
+        words = part.translate(_ADDRESS_TABLE).split()
+        if not words or words[0] in _ADMIN_FIRST_WORDS or tuple(words[:2]) in _ADMIN_FIRST_PAIRS:
+            continue
+        kept.append(part)
+    return address_key(",".join(kept))
 
 
 @lru_cache(maxsize=100_000)
@@ -340,10 +365,10 @@ def tuple_columns(
         *rows, strict=True
     )
     if need_address is None:
-        folded = [address_key(a or "") for a in addresses]
+        folded = [address_detail_key(a or "") for a in addresses]
     else:
         folded = [
-            address_key(a or "") if need else ""
+            address_detail_key(a or "") if need else ""
             for a, need in zip(addresses, need_address.tolist(), strict=True)
         ]
     get_sex = _SEX.get
@@ -378,5 +403,5 @@ def record_columns(records: Sequence[IncomingRecord]) -> Columns:
         sexes=[sex_code(r.sex) for r in records],
         wards=[r.ward_code.strip() for r in records],
         phones=[normalise_phone(r.phone) for r in records],
-        addresses=[address_key(clean_name(r.address)) for r in records],
+        addresses=[address_detail_key(clean_name(r.address)) for r in records],
     )

@@ -18,26 +18,8 @@ from cityhealth.people.matching import (
     save_model,
     train_model,
 )
-from cityhealth.people.matching.blocking import (
-    STAGE_1,
-    STAGE_2,
-    blocking_keys,
-    fetch_candidates,
-    sample_persons,
-)
-from cityhealth.people.matching.features import PersonRow, person_row
+from cityhealth.people.matching.blocking import persons_found_by_blocking, sample_persons
 from cityhealth.people.matching.training import read_records
-from cityhealth.people.matching.types import IncomingRecord
-
-
-def _candidates_of(records: list[IncomingRecord], batch: int = 500) -> list[PersonRow]:
-    found: dict[int, PersonRow] = {}
-    for start in range(0, len(records), batch):
-        keys = [blocking_keys(r) for r in records[start : start + batch]]
-        fetched = fetch_candidates(list(keys), rules=STAGE_1 | STAGE_2)
-        for values in fetched.persons:
-            found.setdefault(int(values[0]), person_row(values))
-    return list(found.values())
 
 
 class Command(BaseCommand):
@@ -83,7 +65,7 @@ class Command(BaseCommand):
         model = train_model(
             persons_sample=persons,
             records=records or None,
-            record_candidates=_candidates_of(records) if records else (),
+            record_candidates=persons_found_by_blocking(records) if records else (),
             base=base,
             population_size=population,
             seed=options["seed"],

@@ -12,6 +12,7 @@ from cityhealth.people.matching.blocking import blocking_keys
 from cityhealth.people.matching.comparisons import COMPARISONS, INDEX, compare
 from cityhealth.people.matching.features import (
     PersonRow,
+    address_detail_key,
     address_key,
     name_features,
     normalise_phone,
@@ -54,6 +55,17 @@ def test_phone_and_address_normalisation() -> None:
     assert normalise_phone("01689 123 456") == "0389123456"  # pre-2018 Viettel number
     assert normalise_phone("12") == ""
     assert address_key("Số 12, ngõ 34/5 phố Xã Đàn, P. Kim Liên, Hà Nội") == "12 34 5 dan kim lien"
+
+
+def test_address_is_compared_below_the_ward() -> None:
+    # The ward is a comparison of its own: inside the address it would count twice.
+    assert address_detail_key("Thôn 11, Xã Đại Thanh, Hà Nội") == "11"
+    assert address_detail_key("Số 12, ngõ 34/5 phố Xã Đàn, P. Kim Liên, Quận Đống Đa") == (
+        "12 34 5 dan"
+    )
+    assert address_detail_key("Tổ 3, Thị trấn Đông Anh, Thành phố Hà Nội") == "3"
+    assert address_detail_key("Phường Ba Đình") == ""
+    assert address_detail_key("") == ""
 
 
 def test_name_features_leave_out_sex_markers_and_map_variants() -> None:

@@ -20,6 +20,7 @@ from cityhealth.core.api import router as core_router
 from cityhealth.core.errors import DomainError
 from cityhealth.core.problems import bilingual, domain_error_response, problem_response
 from cityhealth.core.roles import Permission
+from cityhealth.emergency.api import router as emergency_router
 from cityhealth.facilities.api import router as facilities_router
 from cityhealth.geo.api import router as geo_router
 from cityhealth.people.api import router as people_router
@@ -41,6 +42,7 @@ api.add_router("/geo", geo_router, tags=["geography"])
 api.add_router("/facilities", facilities_router, tags=["facilities"])
 api.add_router("/accounts", accounts_router, tags=["accounts"])
 api.add_router("/people", people_router, tags=["people"])
+api.add_router("/emergency", emergency_router, tags=["115 emergency"])
 
 
 def _roll_back_request() -> None:

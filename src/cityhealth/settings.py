@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "cityhealth.facilities",
     "cityhealth.accounts",
     "cityhealth.people",
+    "cityhealth.emergency",
     "cityhealth.synth",
     "cityhealth.web",
 ]

@@ -19,6 +19,19 @@ from cityhealth.geo.services import load_administrative_units
 TEST_PASSWORD = "correct-horse-battery-9"  # noqa: S105 — test accounts only
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`@pytest.mark.postgres_only` tests are skipped on SQLite (real concurrent writers, say:
+    the embedded database serialises them by design)."""
+    from django.conf import settings
+
+    if "postgresql" in settings.DATABASES["default"]["ENGINE"]:
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL")
+    for item in items:
+        if "postgres_only" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _matcher_without_trained_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Tests see the matcher's shipped prior, not weights a local `train_matcher` left in

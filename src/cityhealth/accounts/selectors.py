@@ -36,3 +36,21 @@ def authenticate_api_token(raw: str) -> ApiToken | None:
 
 def roles_of(user: User) -> frozenset[Role]:
     return user.roles
+
+
+def actor_of(principal: object) -> str:
+    """The audit log's name for a caller: "user:12", "client:3" or "anonymous"."""
+    if isinstance(principal, ApiToken):
+        return f"client:{principal.client_id}"
+    if isinstance(principal, User) and principal.pk is not None:
+        return f"user:{principal.pk}"
+    return "anonymous"
+
+
+def actor_label_of(principal: object) -> str:
+    """A readable name for the same caller, shown beside the audit entry."""
+    if isinstance(principal, ApiToken):
+        return str(principal.client)
+    if isinstance(principal, User):
+        return str(principal)
+    return ""

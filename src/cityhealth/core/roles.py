@@ -35,6 +35,9 @@ class Permission(StrEnum):
     REGISTER_PERSONS = "register_persons"
     REVIEW_PERSONS = "review_persons"
     MERGE_PERSONS = "merge_persons"
+    DISPATCH = "dispatch"  # take 115 calls, triage, assign units
+    REPORT_UNIT_STATUS = "report_unit_status"  # a crew's status and position
+    REPORT_CALLS = "report_calls"  # the telephone system announcing calls
 
 
 _EVERY_STAFF_MEMBER = frozenset({Permission.VIEW_FACILITIES, Permission.VIEW_API_DOCS})
@@ -46,8 +49,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.RECEPTIONIST: _REGISTERS | {Permission.REVIEW_PERSONS},
     Role.CLINICIAN: _REGISTERS,
     Role.CASHIER: _FRONT_LINE,
-    Role.DISPATCHER: _REGISTERS,
-    Role.CREW: _EVERY_STAFF_MEMBER,
+    Role.DISPATCHER: _REGISTERS | {Permission.DISPATCH, Permission.REPORT_UNIT_STATUS},
+    Role.CREW: _EVERY_STAFF_MEMBER | {Permission.REPORT_UNIT_STATUS},
     Role.ED_STAFF: _REGISTERS,
     Role.MANAGER: _EVERY_STAFF_MEMBER | {Permission.VIEW_AUDIT_LOG},
 }

@@ -30,6 +30,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from ninja import Field, Router, Schema, Status
 
+from cityhealth.accounts.selectors import actor_of
 from cityhealth.core.access import api_principal, ensure_permission
 from cityhealth.core.errors import NotFound
 from cityhealth.core.identifiers import CccdQr, OldIdKind
@@ -356,7 +357,7 @@ def scan_card(request: HttpRequest, payload: ScanIn) -> Status[ScanOut] | HttpRe
     try:
         result = services.register_from_scan(
             qr=payload.qr,
-            actor=selectors.actor_of(principal),
+            actor=actor_of(principal),
             facility_code=payload.facility_code,
             source_ip=_ip(request),
         )
@@ -421,7 +422,7 @@ def register_person(request: HttpRequest, payload: RegisterIn) -> Status[PersonO
     guardian = _guardian(principal, payload, _ip(request))
     try:
         registration = services.register_person(
-            actor=selectors.actor_of(principal),
+            actor=actor_of(principal),
             full_name=payload.full_name,
             birth_date=payload.birth_date,
             birth_date_precision=payload.birth_date_precision,
@@ -507,7 +508,7 @@ def match_record(request: HttpRequest, payload: MatchIn) -> Status[MatchOut] | H
         guardian_citizen_id=payload.guardian_citizen_id,
         source_record_id=payload.source_record_id.strip(),
     )
-    actor = selectors.actor_of(principal)
+    actor = actor_of(principal)
     found = services.match_incoming_record(
         record=record, actor=actor, facility_code=payload.facility_code, source_ip=_ip(request)
     )
@@ -560,7 +561,7 @@ def merge_persons(request: HttpRequest, payload: MergeIn) -> Status[MergeOut]:
         survivor=survivor,
         retired=retired,
         reason=payload.reason,
-        actor=selectors.actor_of(principal),
+        actor=actor_of(principal),
         source_ip=_ip(request),
     )
     return Status(200 if already else 201, _merge_out(merge))
@@ -572,7 +573,7 @@ def undo_merge(request: HttpRequest, merge_id: int) -> MergeOut:
     ensure_permission(principal, Permission.MERGE_PERSONS)
     merge = services.unmerge(
         merge=selectors.get_merge(merge_id),
-        actor=selectors.actor_of(principal),
+        actor=actor_of(principal),
         source_ip=_ip(request),
     )
     return _merge_out(merge)
@@ -605,7 +606,7 @@ def reissue_citizen_id(
             person=person,
             new_citizen_id=payload.citizen_id,
             reason=payload.reason,
-            actor=selectors.actor_of(principal),
+            actor=actor_of(principal),
             issued_on=payload.issued_on,
             facility_code=payload.facility_code,
             source_ip=_ip(request),

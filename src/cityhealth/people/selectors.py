@@ -21,7 +21,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from cityhealth.accounts.models import ApiToken, User
+from cityhealth.accounts.selectors import actor_label_of, actor_of
 from cityhealth.core import clock
 from cityhealth.core.access import ensure_permission
 from cityhealth.core.audit import record_audit
@@ -59,23 +59,6 @@ _FACILITY = re.compile(r"[A-Za-z0-9._\-]{1,20}")
 
 
 # --- who is asking -----------------------------------------------------------------------
-
-
-def actor_of(principal: object) -> str:
-    """The audit log's name for a caller: "user:12", "client:3" or "anonymous"."""
-    if isinstance(principal, ApiToken):
-        return f"client:{principal.client_id}"
-    if isinstance(principal, User) and principal.pk is not None:
-        return f"user:{principal.pk}"
-    return "anonymous"
-
-
-def actor_label_of(principal: object) -> str:
-    if isinstance(principal, ApiToken):
-        return str(principal.client)
-    if isinstance(principal, User):
-        return str(principal)
-    return ""
 
 
 def may(principal: object, permission: Permission) -> bool:

@@ -13,6 +13,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from cityhealth.accounts.selectors import actor_of
 from cityhealth.core.access import page_requires
 from cityhealth.core.errors import DomainError
 from cityhealth.core.roles import Permission
@@ -144,7 +145,7 @@ def resolve_review(request: HttpRequest, item_id: int) -> HttpResponse:
         services.resolve_review_item(
             item=selectors.get_review_item(item_id),
             decision=decision,
-            actor=selectors.actor_of(request.user),
+            actor=actor_of(request.user),
             note=form.cleaned_data.get("note") or "",
             survivor_id=form.cleaned_data.get("survivor_id"),
             person_id=form.cleaned_data.get("person_id"),

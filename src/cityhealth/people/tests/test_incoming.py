@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from cityhealth.accounts.selectors import actor_of
 from cityhealth.core.errors import InvalidInput
 from cityhealth.core.models import AuditEntry
 from cityhealth.core.roles import Role
@@ -247,5 +248,5 @@ def test_review_page_shows_the_record_beside_its_candidates_and_links_one(clerk,
     item.refresh_from_db()
     assert (item.status, item.resolved_by) == (
         ReviewStatus.RESOLVED,
-        selectors.actor_of(response.wsgi_request.user),
+        actor_of(response.wsgi_request.user),
     )

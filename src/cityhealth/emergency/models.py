@@ -1,0 +1,186 @@
+"""Tables of the dispatch centre: units, their status history and positions, incidents (one
+per emergency, whatever the number of calls) and the assignment of units to them."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from cityhealth.emergency.enums import (
+    AssignmentStatus,
+    IncidentStatus,
+    LocationMethod,
+    Operator,
+    Priority,
+    UnitKind,
+    UnitStatus,
+)
+
+
+class Unit(models.Model):
+    code = models.CharField(_("code"), max_length=30, unique=True)  # "115-00-A1"
+    call_sign = models.CharField(_("call sign"), max_length=40)
+    kind = models.CharField(_("kind"), max_length=10, choices=UnitKind.choices)
+    operator = models.CharField(_("operator"), max_length=10, choices=Operator.choices)
+    operator_name = models.CharField(_("operator name"), max_length=200, blank=True)
+    # Where it waits between jobs: a 115 centre or station, or a hospital.
+    home = models.ForeignKey(
+        "facilities.Facility", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    capabilities = models.JSONField(_("capabilities"), default=list, blank=True)
+    status = models.CharField(
+        _("status"), max_length=15, choices=UnitStatus.choices, default=UnitStatus.AVAILABLE
+    )
+    status_since = models.DateTimeField(_("status since"))
+    incident = models.ForeignKey(
+        "Incident", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    # The last position a device reported (AVL); older reports never overwrite a newer one.
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    position_at = models.DateTimeField(null=True, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        db_table = "emergency_units"
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.call_sign or self.code
+
+
+class UnitStatusChange(models.Model):
+    """Every status a unit went through, who set it and why: the dispatch room's evidence."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="status_changes")
+    from_status = models.CharField(max_length=15, choices=UnitStatus.choices)
+    to_status = models.CharField(max_length=15, choices=UnitStatus.choices)
+    at = models.DateTimeField()
+    incident = models.ForeignKey(
+        "Incident", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    actor = models.CharField(max_length=120)
+    source = models.CharField(max_length=20)  # "dispatcher", "crew", "system"
+
+    class Meta:
+        db_table = "emergency_unit_status_changes"
+        indexes = [models.Index(fields=["unit", "at"], name="emergency_unit_status_at")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id}: {self.from_status} → {self.to_status}"
+
+
+class UnitPosition(models.Model):
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="positions")
+    latitude = models.FloatField()
+    longitude = models.FloatField()
+    at = models.DateTimeField()  # when the device measured it
+    received_at = models.DateTimeField()
+    speed_kmh = models.FloatField(null=True, blank=True)
+    heading = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        db_table = "emergency_unit_positions"
+        indexes = [models.Index(fields=["unit", "at"], name="emergency_position_at")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} @ {self.latitude:.5f},{self.longitude:.5f}"
+
+
+class CrewShift(models.Model):
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="shifts")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    crew = models.JSONField(default=list)  # [{"name": ..., "role": "doctor"|"nurse"|"driver"}]
+
+    class Meta:
+        db_table = "emergency_crew_shifts"
+        indexes = [models.Index(fields=["unit", "starts_at"], name="emergency_shift_start")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.starts_at:%Y-%m-%d %H:%M}"
+
+
+class Incident(models.Model):
+    """One emergency from the first ring to the unit free again, with every timestamp."""
+
+    number = models.CharField(_("number"), max_length=20, unique=True)  # "260412-0001"
+    # The telephone system's id of the call: a repeated webhook finds the same incident.
+    call_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    caller_number = models.CharField(_("caller number"), max_length=20, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=IncidentStatus.choices, default=IncidentStatus.RECEIVED
+    )
+    call_taker = models.CharField(max_length=120, blank=True)
+    # Whatever the call-taker has typed so far, saved at every keystroke pause; `version`
+    # grows with each save so that two screens never overwrite each other unseen.
+    draft = models.JSONField(default=dict, blank=True)
+    version = models.PositiveIntegerField(default=0)
+
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    ward = models.ForeignKey(
+        "geo.Ward", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    location_method = models.CharField(max_length=10, choices=LocationMethod.choices, blank=True)
+    car_reachable = models.BooleanField(null=True, blank=True)  # can a car reach the door?
+    walk_metres = models.PositiveIntegerField(default=0)  # from the last car-accessible point
+    patients = models.PositiveSmallIntegerField(default=1)
+    complaint = models.CharField(_("chief complaint"), max_length=40, blank=True)
+    priority = models.CharField(max_length=2, choices=Priority.choices, blank=True)
+    triage = models.JSONField(default=dict, blank=True)  # the protocol's outcome, as recorded
+    possible_duplicate_of = models.ForeignKey(
+        "self", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    cancel_reason = models.CharField(max_length=200, blank=True)
+
+    received_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+    location_confirmed_at = models.DateTimeField(null=True, blank=True)
+    triaged_at = models.DateTimeField(null=True, blank=True)
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    en_route_at = models.DateTimeField(null=True, blank=True)
+    on_scene_at = models.DateTimeField(null=True, blank=True)
+    patient_contact_at = models.DateTimeField(null=True, blank=True)
+    left_scene_at = models.DateTimeField(null=True, blank=True)
+    at_hospital_at = models.DateTimeField(null=True, blank=True)
+    handed_over_at = models.DateTimeField(null=True, blank=True)
+    unit_free_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "emergency_incidents"
+        indexes = [
+            models.Index(fields=["status", "received_at"], name="emergency_incident_queue"),
+            models.Index(fields=["received_at"], name="emergency_incident_received"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class Assignment(models.Model):
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="assignments")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="assignments")
+    status = models.CharField(
+        max_length=10, choices=AssignmentStatus.choices, default=AssignmentStatus.ACTIVE
+    )
+    assigned_at = models.DateTimeField()
+    assigned_by = models.CharField(max_length=120)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        db_table = "emergency_assignments"
+        constraints = [
+            # A unit works one incident at a time: the database says no to a second.
+            models.UniqueConstraint(
+                fields=["unit"],
+                condition=models.Q(status="active"),
+                name="emergency_one_active_assignment_per_unit",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} → {self.incident_id} ({self.status})"

@@ -1,0 +1,396 @@
+"""Calls and incidents: from the telephone system's first report to triage, and cancellation.
+
+A call is never lost: the telephone system's report creates the incident before anyone
+answers, and whatever the call-taker types is saved in `Incident.draft` (with a version, so a
+second screen cannot overwrite it unseen) until it is confirmed into the incident's fields.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from cityhealth.core import clock
+from cityhealth.core.errors import NotFound
+from cityhealth.emergency import errors
+from cityhealth.emergency.enums import (
+    AssignmentStatus,
+    IncidentStatus,
+    LocationMethod,
+    Priority,
+)
+from cityhealth.emergency.models import Incident
+from cityhealth.emergency.services._shared import (
+    OPEN_STATUSES,
+    audit,
+    lock_incident,
+    lock_open_incident,
+)
+from cityhealth.geo.selectors import get_ward
+
+# Hà Nội's extent with a margin (the ward polygons span 20.56–21.39 N, 105.28–106.02 E).
+CITY_BOUNDS = (20.50, 21.45, 105.25, 106.05)
+# Two calls this close in place and time are probably one emergency (a crash seen by many).
+DUPLICATE_METRES = 200.0
+DUPLICATE_MINUTES = 20
+_CALLER = re.compile(r"\+?[0-9]{3,15}")
+_CALL_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+DRAFT_FIELDS = {
+    "address": 300,
+    "ward": 5,
+    "latitude": None,
+    "longitude": None,
+    "car_reachable": None,
+    "walk_metres": None,
+    "patients": None,
+    "complaint": 40,
+    "answers": None,
+    "caller_name": 120,
+    "callback_number": 20,
+    "notes": 2000,
+}
+
+
+@dataclass(frozen=True)
+class ReceivedCall:
+    incident: Incident
+    created: bool  # False when the telephone system repeated a report already received
+
+
+def _number_for(incident: Incident) -> str:
+    return f"{incident.received_at:%y%m%d}-{incident.pk:06d}"
+
+
+def receive_call(
+    *,
+    call_id: str,
+    caller_number: str,
+    received_at: dt.datetime | None = None,
+    actor: str,
+) -> ReceivedCall:
+    """Open an incident for a ringing call. The same `call_id` again (webhooks are retried)
+    answers the incident already open; the caller number may be hidden ("")."""
+    call_id = call_id.strip()
+    if not _CALL_ID.fullmatch(call_id):
+        raise errors.invalid(
+            "call.bad_call_id",
+            vi="Mã cuộc gọi từ tổng đài không hợp lệ.",
+            en="The telephone system's call id is not valid.",
+            field="call_id",
+        )
+    number = re.sub(r"[\s.-]", "", caller_number)
+    if number and not _CALLER.fullmatch(number):
+        raise errors.invalid(
+            "call.bad_caller_number",
+            vi="Số máy gọi đến không hợp lệ.",
+            en="The caller's number is not valid.",
+            field="caller_number",
+        )
+    existing = Incident.objects.filter(call_id=call_id).first()
+    if existing is not None:
+        return ReceivedCall(existing, created=False)
+    at = received_at or clock.now()
+    try:
+        with transaction.atomic():
+            incident = Incident.objects.create(
+                number=f"new-{uuid.uuid4().hex[:16]}",
+                call_id=call_id,
+                caller_number=number,
+                received_at=at,
+            )
+    except IntegrityError:
+        # The same report arrived twice at the same moment: the other one created it.
+        return ReceivedCall(Incident.objects.get(call_id=call_id), created=False)
+    incident.number = _number_for(incident)
+    incident.save(update_fields=["number"])
+    audit(
+        "incident.received",
+        actor=actor,
+        target_type="incident",
+        target_id=incident.pk,
+        details={"number": incident.number, "caller_number": number, "call_id": call_id},
+    )
+    return ReceivedCall(incident, created=True)
+
+
+def answer_call(*, incident: Incident, actor: str) -> Incident:
+    """A call-taker picks the call up (first answer counts; a second is a no-op)."""
+    incident = lock_open_incident(incident.pk)
+    if incident.answered_at is None:
+        incident.answered_at = clock.now()
+        incident.call_taker = actor
+        incident.status = IncidentStatus.TAKING
+        incident.save(update_fields=["answered_at", "call_taker", "status"])
+        audit(
+            "incident.answered",
+            actor=actor,
+            target_type="incident",
+            target_id=incident.pk,
+            details={"number": incident.number},
+        )
+    return incident
+
+
+def save_call_draft(
+    *, incident: Incident, fields: dict[str, Any], version: int, actor: str
+) -> Incident:
+    """Keep what the call-taker has typed so far. `version` must be the one the screen last
+    saw; a newer one means another screen saved meanwhile (`incident.stale_draft`)."""
+    locked = lock_incident(incident.pk)
+    if locked.version != version:
+        raise errors.stale_draft(version=locked.version)
+    draft = dict(locked.draft)
+    for name, value in fields.items():
+        if name not in DRAFT_FIELDS:
+            raise errors.invalid(
+                "incident.unknown_draft_field",
+                vi=f"Trường «{name[:40]}» không có trong phiếu.",
+                en=f"The form has no field “{name[:40]}”.",
+                field=name[:40],
+            )
+        limit = DRAFT_FIELDS[name]
+        if isinstance(value, str) and limit is not None:
+            value = value[:limit]
+        draft[name] = value
+    locked.draft = draft
+    locked.version = version + 1
+    locked.save(update_fields=["draft", "version"])
+    return locked
+
+
+def _metres(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine) in metres."""
+    r = 6_371_000.0
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(math.sqrt(h))
+
+
+def check_point(latitude: float, longitude: float) -> tuple[float, float]:
+    """A coordinate inside the city, or a clear error (a handset in another province, a
+    swapped latitude and longitude, a map click off the edge)."""
+    south, north, west, east = CITY_BOUNDS
+    if not (math.isfinite(latitude) and math.isfinite(longitude)) or not (
+        south <= latitude <= north and west <= longitude <= east
+    ):
+        raise errors.invalid(
+            "location.outside_city",
+            vi="Vị trí này nằm ngoài Hà Nội; kiểm tra lại (vĩ độ và kinh độ có bị đảo không?).",
+            en="This point is outside Hà Nội; check it (are latitude and longitude swapped?).",
+            field="latitude",
+        )
+    return latitude, longitude
+
+
+def find_possible_duplicate(incident: Incident) -> Incident | None:
+    """The nearest other open incident within 200 m received in the 20 minutes before."""
+    if incident.latitude is None or incident.longitude is None:
+        return None
+    since = incident.received_at - dt.timedelta(minutes=DUPLICATE_MINUTES)
+    nearby = (
+        Incident.objects.filter(
+            status__in=OPEN_STATUSES,
+            received_at__gte=since,
+            received_at__lte=incident.received_at,
+            latitude__isnull=False,
+        )
+        .exclude(pk=incident.pk)
+        .only("id", "number", "latitude", "longitude", "received_at")
+    )
+    best: tuple[float, Incident] | None = None
+    for other in nearby:
+        d = _metres(
+            incident.latitude, incident.longitude, other.latitude or 0, other.longitude or 0
+        )
+        if d <= DUPLICATE_METRES and (best is None or d < best[0]):
+            best = (d, other)
+    return best[1] if best else None
+
+
+def confirm_location(
+    *,
+    incident: Incident,
+    latitude: float,
+    longitude: float,
+    method: str,
+    actor: str,
+    address: str = "",
+    ward_code: str = "",
+    car_reachable: bool | None = None,
+    walk_metres: int = 0,
+    patients: int = 1,
+) -> Incident:
+    """Fix where the patient is, how a crew reaches the door, and how many patients there
+    are; flags a probable duplicate (same place, minutes apart) for the call-taker."""
+    check_point(latitude, longitude)
+    try:
+        location_method = LocationMethod(method)
+    except ValueError:
+        raise errors.invalid(
+            "location.bad_method",
+            vi="Cách xác định vị trí là address, map hoặc handset.",
+            en="The location method is address, map or handset.",
+            field="method",
+        ) from None
+    if not 0 <= walk_metres <= 5000 or not 1 <= patients <= 500:
+        raise errors.invalid(
+            "location.bad_numbers",
+            vi="Quãng đi bộ từ 0 đến 5000 m, số người bệnh từ 1 đến 500.",
+            en="The walk is 0 to 5,000 m and the patients 1 to 500.",
+            field="walk_metres",
+        )
+    ward = None
+    if ward_code:
+        try:
+            ward = get_ward(ward_code.strip())
+        except NotFound:
+            raise errors.invalid(
+                "location.unknown_ward",
+                vi="Không có phường/xã với mã này.",
+                en="There is no ward with this code.",
+                field="ward",
+            ) from None
+    incident = lock_open_incident(incident.pk)
+    incident.latitude, incident.longitude = latitude, longitude
+    incident.location_method = location_method
+    incident.address = address.strip()[:300]
+    incident.ward = ward
+    incident.car_reachable = car_reachable
+    incident.walk_metres = walk_metres
+    incident.patients = patients
+    if incident.location_confirmed_at is None:
+        incident.location_confirmed_at = clock.now()
+    incident.possible_duplicate_of = find_possible_duplicate(incident)
+    _advance_to_pending(incident)
+    incident.save()
+    audit(
+        "incident.location_confirmed",
+        actor=actor,
+        target_type="incident",
+        target_id=incident.pk,
+        details={
+            "method": location_method.value,
+            "ward": ward.code if ward else "",
+            "car_reachable": car_reachable,
+            "walk_metres": walk_metres,
+            "patients": patients,
+            "possible_duplicate_of": (
+                incident.possible_duplicate_of.number if incident.possible_duplicate_of else None
+            ),
+        },
+    )
+    return incident
+
+
+def record_triage(
+    *, incident: Incident, priority: str, complaint: str, outcome: dict[str, Any], actor: str
+) -> Incident:
+    """Keep the protocol's outcome (priority, level of care, advice, protocol version) as it
+    was given, so the call can be re-read against the protocol of that day."""
+    try:
+        level = Priority(priority)
+    except ValueError:
+        raise errors.invalid(
+            "triage.bad_priority",
+            vi="Mức ưu tiên là P1, P2, P3 hoặc P4.",
+            en="The priority is P1, P2, P3 or P4.",
+            field="priority",
+        ) from None
+    incident = lock_open_incident(incident.pk)
+    previous = incident.priority
+    incident.priority = level
+    incident.complaint = complaint[:40]
+    incident.triage = outcome
+    if incident.triaged_at is None:
+        incident.triaged_at = clock.now()
+    _advance_to_pending(incident)
+    incident.save()
+    audit(
+        "incident.triaged",
+        actor=actor,
+        target_type="incident",
+        target_id=incident.pk,
+        details={"priority": level.value, "previous": previous, "complaint": complaint[:40]},
+    )
+    return incident
+
+
+def _advance_to_pending(incident: Incident) -> None:
+    """Located and triaged, not yet assigned: the incident waits in the dispatch queue."""
+    if (
+        incident.status in (IncidentStatus.RECEIVED, IncidentStatus.TAKING)
+        and incident.location_confirmed_at is not None
+        and incident.triaged_at is not None
+    ):
+        incident.status = IncidentStatus.PENDING
+
+
+def record_incident_event(*, incident: Incident, event: str, actor: str) -> Incident:
+    """A moment that no unit status marks: first contact with the patient, the handover."""
+    stamps = {"patient_contact": "patient_contact_at", "handover": "handed_over_at"}
+    if event not in stamps:
+        raise errors.invalid(
+            "incident.bad_event",
+            vi="Sự kiện là patient_contact hoặc handover.",
+            en="The event is patient_contact or handover.",
+            field="event",
+        )
+    incident = lock_open_incident(incident.pk)
+    if incident.on_scene_at is None:
+        raise errors.invalid(
+            "incident.not_on_scene",
+            vi="Chưa có xe nào đến hiện trường của sự vụ này.",
+            en="No unit has reached this incident yet.",
+            field="event",
+        )
+    field = stamps[event]
+    if getattr(incident, field) is None:
+        setattr(incident, field, clock.now())
+        incident.save(update_fields=[field])
+        audit(
+            f"incident.{event}",
+            actor=actor,
+            target_type="incident",
+            target_id=incident.pk,
+            details={"number": incident.number},
+        )
+    return incident
+
+
+def cancel_incident(*, incident: Incident, reason: str, actor: str) -> Incident:
+    """Cancel (a hoax, a duplicate, the patient went by taxi): every unit on it is stood down."""
+    from cityhealth.emergency.services.units import stand_down
+
+    text = reason.strip()[:200]
+    if not text:
+        raise errors.invalid(
+            "incident.reason_required",
+            vi="Cần ghi lý do huỷ.",
+            en="A reason for the cancellation is required.",
+            field="reason",
+        )
+    incident = lock_open_incident(incident.pk)
+    for assignment in incident.assignments.filter(status=AssignmentStatus.ACTIVE).order_by(
+        "unit_id"
+    ):
+        stand_down(assignment=assignment, reason=f"incident cancelled: {text}", actor=actor)
+    incident.refresh_from_db()
+    incident.status = IncidentStatus.CANCELLED
+    incident.cancel_reason = text
+    incident.closed_at = clock.now()
+    incident.save(update_fields=["status", "cancel_reason", "closed_at"])
+    audit(
+        "incident.cancelled",
+        actor=actor,
+        target_type="incident",
+        target_id=incident.pk,
+        details={"reason": text},
+    )
+    return incident

@@ -79,6 +79,8 @@ bench-smoke: install
 	$(BIN)/python bench/people_population.py --smoke
 	$(BIN)/python bench/people_lookup.py --smoke
 	$(BIN)/python bench/people_matching.py --smoke
+	$(BIN)/python bench/emergency_routing.py --smoke
+	$(BIN)/python bench/emergency_recommend.py --smoke
 
 test: install lint typecheck importlint migrations-check test-sqlite test-postgres bench-smoke
 

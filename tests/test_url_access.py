@@ -133,6 +133,7 @@ RULES: dict[str, Rule] = {
         DISPATCHERS, kwargs={"incident_id": INCIDENT}, json={"reason": "walk"}
     ),
     "api:list_units": Rule(DISPATCHERS),
+    "api:recommendations": Rule(DISPATCHERS, kwargs={"incident_id": INCIDENT}),
     "api:report_status": Rule(CREWS, kwargs={"code": CREW_UNIT}, json={"status": "out_of_service"}),
     "api:report_positions": Rule(
         CREWS,

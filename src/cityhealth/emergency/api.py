@@ -13,6 +13,7 @@ permission, calls a service or selector and shapes the answer.
 | `POST /incidents/{id}/assign` | DISPATCH | 200; 409 `unit.not_available` |
 | `POST /incidents/{id}/events` | DISPATCH or REPORT_UNIT_STATUS | 200 |
 | `POST /incidents/{id}/cancel` | DISPATCH | 200 |
+| `GET /incidents/{id}/recommendations` | DISPATCH | free units by arrival time, with reasons |
 | `GET /units` | DISPATCH | every active unit with its status and position |
 | `POST /units/{code}/status` | REPORT_UNIT_STATUS | 200; 409 `unit.illegal_status_change` |
 | `POST /units/{code}/positions` | REPORT_UNIT_STATUS | 200 with what was stored and refused |
@@ -32,6 +33,7 @@ from cityhealth.core.errors import PermissionDenied
 from cityhealth.core.roles import Permission
 from cityhealth.emergency import selectors, services
 from cityhealth.emergency.models import Incident, Unit
+from cityhealth.emergency.recommend import recommend_units
 
 router = Router()
 
@@ -304,6 +306,39 @@ def cancel_incident(request: HttpRequest, incident_id: int, payload: CancelIn) -
     return _incident_out(
         services.cancel_incident(incident=incident, reason=payload.reason, actor=actor)
     )
+
+
+class RecommendationOut(Schema):
+    unit: str
+    kind: str
+    eta_seconds: float
+    metres: float
+    method: str
+    capable: bool
+    role: str
+    reasons: list[str]
+
+
+@router.get(
+    "/incidents/{incident_id}/recommendations",
+    response=list[RecommendationOut],
+    summary="The fastest right units, with why",
+)
+def recommendations(request: HttpRequest, incident_id: int) -> list[RecommendationOut]:
+    _actor, incident = _dispatcher_and_incident(request, incident_id)
+    return [
+        RecommendationOut(
+            unit=r.unit.code,
+            kind=r.unit.kind,
+            eta_seconds=round(r.eta_seconds, 1),
+            metres=round(r.metres),
+            method=r.method,
+            capable=r.capable,
+            role=r.role,
+            reasons=list(r.reasons),
+        )
+        for r in recommend_units(incident=incident)
+    ]
 
 
 # --- units ---------------------------------------------------------------------------------

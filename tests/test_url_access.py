@@ -120,7 +120,7 @@ RULES: dict[str, Rule] = {
         kwargs={"incident_id": INCIDENT},
         json={"latitude": 21.0285, "longitude": 105.8542, "method": "map"},
     ),
-    "api:record_triage": Rule(
+    "api:triage_incident": Rule(
         DISPATCHERS, kwargs={"incident_id": INCIDENT}, json={"priority": "P2"}
     ),
     "api:assign_unit": Rule(
@@ -133,6 +133,8 @@ RULES: dict[str, Rule] = {
         DISPATCHERS, kwargs={"incident_id": INCIDENT}, json={"reason": "walk"}
     ),
     "api:list_units": Rule(DISPATCHERS),
+    "api:find_complaints": Rule(DISPATCHERS, query={"q": "dau nguc"}),
+    "api:triage_step": Rule(DISPATCHERS, json={"complaint": "CHEST", "answers": {}}),
     "api:recommendations": Rule(DISPATCHERS, kwargs={"incident_id": INCIDENT}),
     "api:report_status": Rule(CREWS, kwargs={"code": CREW_UNIT}, json={"status": "out_of_service"}),
     "api:report_positions": Rule(

@@ -9,7 +9,9 @@ permission, calls a service or selector and shapes the answer.
 | `POST /incidents/{id}/answer` | DISPATCH | 200; 409 `incident.closed` |
 | `PUT /incidents/{id}/draft` | DISPATCH | 200; 409 `incident.stale_draft` |
 | `POST /incidents/{id}/location` | DISPATCH | 200; 400 `location.*` |
-| `POST /incidents/{id}/triage` | DISPATCH | 200; 400 `triage.*` |
+| `POST /incidents/{id}/triage` | DISPATCH | 200; 400 `triage.*` (e.g. `triage.needs_answer`) |
+| `GET /triage/complaints?q=` | DISPATCH | complaints matching the text typed |
+| `POST /triage/step` | DISPATCH | the next question to ask, or the outcome |
 | `POST /incidents/{id}/assign` | DISPATCH | 200; 409 `unit.not_available` |
 | `POST /incidents/{id}/events` | DISPATCH or REPORT_UNIT_STATUS | 200 |
 | `POST /incidents/{id}/cancel` | DISPATCH | 200 |
@@ -31,7 +33,7 @@ from cityhealth.accounts.selectors import actor_of
 from cityhealth.core.access import api_principal, ensure_permission
 from cityhealth.core.errors import PermissionDenied
 from cityhealth.core.roles import Permission
-from cityhealth.emergency import selectors, services
+from cityhealth.emergency import selectors, services, triage
 from cityhealth.emergency.models import Incident, Unit
 from cityhealth.emergency.recommend import recommend_units
 
@@ -135,9 +137,45 @@ class LocationIn(Schema):
 
 
 class TriageIn(Schema):
-    priority: str = Field(..., max_length=2)
+    """The protocol's answers (`complaint` + `answers`), or a dispatcher's own `priority`
+    where the protocol does not fit (kept with the reason in `outcome`)."""
+
     complaint: str = Field("", max_length=40)
+    answers: dict[str, str] = Field(default_factory=dict)
+    priority: str | None = Field(None, max_length=2)
     outcome: dict[str, Any] = Field(default_factory=dict)
+
+
+class TextOut(Schema):
+    vi: str
+    en: str
+
+
+class ComplaintOut(Schema):
+    code: str
+    name: TextOut
+
+
+class OptionOut(Schema):
+    value: str
+    label: TextOut
+
+
+class QuestionOut(Schema):
+    id: str
+    text: TextOut
+    options: list[OptionOut]
+
+
+class TriageStepIn(Schema):
+    complaint: str = Field(..., max_length=40)
+    answers: dict[str, str] = Field(default_factory=dict)
+
+
+class TriageStepOut(Schema):
+    protocol: str
+    question: QuestionOut | None  # the next question to ask, or None when decided
+    outcome: dict[str, Any] | None  # the outcome once every needed answer is in
 
 
 class AssignIn(Schema):
@@ -270,15 +308,23 @@ def confirm_location(request: HttpRequest, incident_id: int, payload: LocationIn
 
 
 @router.post("/incidents/{incident_id}/triage", response=IncidentOut, summary="Triage")
-def record_triage(request: HttpRequest, incident_id: int, payload: TriageIn) -> IncidentOut:
+def triage_incident(request: HttpRequest, incident_id: int, payload: TriageIn) -> IncidentOut:
     actor, incident = _dispatcher_and_incident(request, incident_id)
-    triaged = services.record_triage(
-        incident=incident,
-        priority=payload.priority,
-        complaint=payload.complaint,
-        outcome=payload.outcome,
-        actor=actor,
-    )
+    if payload.priority is not None:
+        triaged = services.record_triage(
+            incident=incident,
+            priority=payload.priority,
+            complaint=payload.complaint,
+            outcome={"override": True, **payload.outcome},
+            actor=actor,
+        )
+    else:
+        triaged = services.triage_incident(
+            incident=incident,
+            complaint_code=payload.complaint,
+            answers=payload.answers,
+            actor=actor,
+        )
     return _incident_out(triaged)
 
 
@@ -339,6 +385,45 @@ def recommendations(request: HttpRequest, incident_id: int) -> list[Recommendati
         )
         for r in recommend_units(incident=incident)
     ]
+
+
+# --- triage protocol -----------------------------------------------------------------------
+
+
+@router.get("/triage/complaints", response=list[ComplaintOut], summary="Find a complaint")
+def find_complaints(request: HttpRequest, q: str = "") -> list[ComplaintOut]:
+    ensure_permission(api_principal(request), Permission.DISPATCH)
+    protocol = triage.current_protocol()
+    found = (
+        triage.search_complaints(protocol, text=q[:100], limit=10)
+        if q.strip()
+        else protocol.complaints
+    )
+    return [ComplaintOut(code=c.code, name=TextOut(vi=c.name.vi, en=c.name.en)) for c in found]
+
+
+@router.post("/triage/step", response=TriageStepOut, summary="The next question, or the outcome")
+def triage_step(request: HttpRequest, payload: TriageStepIn) -> TriageStepOut:
+    ensure_permission(api_principal(request), Permission.DISPATCH)
+    protocol = triage.current_protocol()
+    question = triage.next_question(
+        protocol, complaint_code=payload.complaint, answers=payload.answers
+    )
+    if question is not None:
+        return TriageStepOut(
+            protocol=protocol.version,
+            question=QuestionOut(
+                id=question.id,
+                text=TextOut(vi=question.text.vi, en=question.text.en),
+                options=[
+                    OptionOut(value=o.value, label=TextOut(vi=o.label.vi, en=o.label.en))
+                    for o in question.options
+                ],
+            ),
+            outcome=None,
+        )
+    outcome = triage.evaluate(protocol, complaint_code=payload.complaint, answers=payload.answers)
+    return TriageStepOut(protocol=protocol.version, question=None, outcome=outcome.as_record())
 
 
 # --- units ---------------------------------------------------------------------------------

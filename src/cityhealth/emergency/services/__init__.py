@@ -13,6 +13,7 @@ from cityhealth.emergency.services.calls import (
     record_incident_event,
     record_triage,
     save_call_draft,
+    triage_incident,
 )
 from cityhealth.emergency.services.fleet import ensure_demo_fleet
 from cityhealth.emergency.services.units import (
@@ -41,4 +42,5 @@ __all__ = [
     "record_unit_status",
     "save_call_draft",
     "stand_down",
+    "triage_incident",
 ]

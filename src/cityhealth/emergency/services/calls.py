@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 
 from cityhealth.core import clock
 from cityhealth.core.errors import NotFound
-from cityhealth.emergency import errors
+from cityhealth.emergency import errors, triage
 from cityhealth.emergency.enums import (
     AssignmentStatus,
     IncidentStatus,
@@ -320,6 +320,24 @@ def record_triage(
         details={"priority": level.value, "previous": previous, "complaint": complaint[:40]},
     )
     return incident
+
+
+def triage_incident(
+    *, incident: Incident, complaint_code: str, answers: dict[str, str], actor: str
+) -> Incident:
+    """Triage by the protocol in force: the answers given lead to a priority, a level of care
+    and the instructions to read; all of it is kept on the incident with the protocol's
+    version. Unanswered questions give `triage.needs_answer` (ask `next_question` first)."""
+    outcome = triage.evaluate(
+        triage.current_protocol(), complaint_code=complaint_code, answers=answers
+    )
+    return record_triage(
+        incident=incident,
+        priority=outcome.priority,
+        complaint=outcome.complaint_code,
+        outcome=outcome.as_record(),
+        actor=actor,
+    )
 
 
 def _advance_to_pending(incident: Incident) -> None:

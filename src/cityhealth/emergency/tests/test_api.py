@@ -55,6 +55,7 @@ def test_from_ring_to_handover_over_http(telephony, dispatcher, crew, unit):
     assert again.status_code == 200
     incident = rang.json()["id"]
     assert again.json()["id"] == incident
+    url = f"/incidents/{incident}"
 
     assert send(dispatcher, "post", f"/incidents/{incident}/answer").json()["status"] == "taking"
     draft = send(
@@ -78,8 +79,27 @@ def test_from_ring_to_handover_over_http(telephony, dispatcher, crew, unit):
          "walk_metres": 80},
     )  # fmt: skip
     assert located.json()["car_reachable"] is False
-    triaged = send(dispatcher, "post", f"/incidents/{incident}/triage", {"priority": "P1"})
+    found = send(dispatcher, "get", "/triage/complaints?q=ngung tho").json()
+    assert found[0]["code"] == "ARREST"
+    step = send(dispatcher, "post", "/triage/step", {"complaint": "ARREST", "answers": {}})
+    first = step.json()["question"]
+    assert first["options"]
+    incomplete = send(dispatcher, "post", f"{url}/triage", {"complaint": "CHEST", "answers": {}})
+    assert incomplete.status_code == 400
+    assert incomplete.json()["code"] == "triage.needs_answer"
+    answers: dict[str, str] = {}
+    while True:  # answer "no" (or the first option) until the protocol decides
+        body = {"complaint": "ARREST", "answers": answers}
+        question = send(dispatcher, "post", "/triage/step", body).json()["question"]
+        if question is None:
+            break
+        values = [o["value"] for o in question["options"]]
+        answers[question["id"]] = "no" if "no" in values else values[0]
+    triaged = send(dispatcher, "post", f"{url}/triage", {"complaint": "ARREST", "answers": answers})
     assert triaged.json()["status"] == "pending"
+    assert triaged.json()["priority"] == "P1"
+    assert triaged.json()["triage"]["protocol"]["version"] == "1.0.0"
+    assert triaged.json()["triage"]["instructions"]
     queue = send(dispatcher, "get", "/incidents").json()
     assert [i["id"] for i in queue] == [incident]
     assigned = send(dispatcher, "post", f"/incidents/{incident}/assign", {"unit": "115-00-A1"})

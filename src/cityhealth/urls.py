@@ -20,6 +20,7 @@ urlpatterns = [
     path("accounts/", include("cityhealth.accounts.urls")),
     path("facilities/", include("cityhealth.facilities.urls")),
     path("people/", include("cityhealth.people.urls")),
+    path("emergency/", include("cityhealth.emergency.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),

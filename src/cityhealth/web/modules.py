@@ -42,6 +42,13 @@ MODULES: tuple[Module, ...] = (
         Permission.REVIEW_PERSONS,
     ),
     Module(
+        "dispatch",
+        _("115 dispatch"),
+        _("Take emergency calls, triage them, send the fastest right unit."),
+        "emergency:dispatch_room",
+        Permission.DISPATCH,
+    ),
+    Module(
         "audit",
         _("Audit log"),
         _("Who did what to which record; the hash chain shows any tampering."),

@@ -26,12 +26,14 @@ from cityhealth.emergency.enums import (
     Priority,
 )
 from cityhealth.emergency.models import Incident
+from cityhealth.emergency.routing import TravelModel
 from cityhealth.emergency.services._shared import (
     OPEN_STATUSES,
     audit,
     lock_incident,
     lock_open_incident,
 )
+from cityhealth.geo.models import Ward
 from cityhealth.geo.selectors import get_ward
 
 # Hà Nội's extent with a margin (the ward polygons span 20.56–21.39 N, 105.28–106.02 E).
@@ -246,8 +248,18 @@ def confirm_location(
             en="The walk is 0 to 5,000 m and the patients 1 to 500.",
             field="walk_metres",
         )
+    # The ward polygons decide what is in the city (the box above only catches the absurd);
+    # the point's ward fills the ward when the call-taker did not pick one.
+    point_ward = TravelModel.shared().ward_of(latitude, longitude)
+    if point_ward is None:
+        raise errors.invalid(
+            "location.outside_city",
+            vi="Vị trí này nằm ngoài địa bàn Hà Nội; kiểm tra lại.",
+            en="This point is outside Hà Nội's wards; check it.",
+            field="latitude",
+        )
     ward = None
-    if ward_code:
+    if ward_code.strip():
         try:
             ward = get_ward(ward_code.strip())
         except NotFound:
@@ -257,6 +269,8 @@ def confirm_location(
                 en="There is no ward with this code.",
                 field="ward",
             ) from None
+    else:
+        ward = Ward.objects.filter(code=point_ward).first()  # None if wards are not loaded
     incident = lock_open_incident(incident.pk)
     incident.latitude, incident.longitude = latitude, longitude
     incident.location_method = location_method

@@ -288,3 +288,17 @@ def test_two_dispatchers_sending_one_unit_at_the_same_moment():
     unit.refresh_from_db()
     assert unit.status == UnitStatus.DISPATCHED
     assert unit.assignments.count() == 1
+
+
+@pytest.mark.usefixtures("hanoi_units")
+def test_the_ward_comes_from_the_point_when_none_is_chosen():
+    incident = located_call("pbx-w")
+    assert incident.ward is not None
+    assert incident.ward.name.endswith("Hoàn Kiếm")
+    # Inside the box around the city, but in the Gulf of Tonkin side of it: not a ward.
+    other = services.receive_call(call_id="pbx-x", caller_number="", actor="pbx").incident
+    with pytest.raises(InvalidInput) as info:
+        services.confirm_location(
+            incident=other, latitude=20.52, longitude=106.04, method="map", actor="t"
+        )
+    assert info.value.code == "location.outside_city"

@@ -108,6 +108,20 @@ RULES: dict[str, Rule] = {
     "emergency:dispatch_room": Rule(DISPATCHERS),
     "emergency:new_call": Rule(DISPATCHERS, method="post", body={"caller_number": "0912"}),
     "emergency:call_taker": Rule(DISPATCHERS, kwargs={"incident_id": INCIDENT}),
+    "emergency:crew_units": Rule(CREWS),
+    "emergency:crew_page": Rule(CREWS, kwargs={"code": CREW_UNIT}),
+    "emergency:crew_status": Rule(
+        CREWS, method="post", kwargs={"code": CREW_UNIT}, body={"status": "out_of_service"}
+    ),
+    "emergency:crew_vitals": Rule(
+        CREWS, method="post", kwargs={"code": CREW_UNIT}, body={"hr": "80"}
+    ),
+    "emergency:crew_treatment": Rule(
+        CREWS, method="post", kwargs={"code": CREW_UNIT}, body={"kind": "intervention"}
+    ),
+    "emergency:crew_event": Rule(
+        CREWS, method="post", kwargs={"code": CREW_UNIT}, body={"event": "handover"}
+    ),
     "api:report_call": Rule(DISPATCHERS, json={"call_id": "walk-1", "caller_number": "0912"}),
     "api:list_incidents": Rule(DISPATCHERS),
     "api:get_incident": Rule(DISPATCHERS, kwargs={"incident_id": INCIDENT}),

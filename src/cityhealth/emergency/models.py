@@ -184,3 +184,33 @@ class Assignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit_id} → {self.incident_id} ({self.status})"
+
+
+class CareRecord(models.Model):
+    """The crew's pre-hospital care record of one patient: vitals over time, GCS, what was
+    done and given, and when; it becomes the handover summary at the hospital."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="care_records")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="care_records")
+    patient_label = models.CharField(max_length=40, default="1")  # "1", "2" … on a multi-casualty
+    # Lists of timestamped entries, appended to, never rewritten:
+    # vitals [{"at", "hr", "sbp", "dbp", "rr", "spo2", "temp", "glucose", "gcs_e/v/m"}]
+    vitals = models.JSONField(default=list, blank=True)
+    # interventions / medications [{"at", "what", "dose"?, "route"?, "by"}]
+    interventions = models.JSONField(default=list, blank=True)
+    medications = models.JSONField(default=list, blank=True)
+    findings = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "emergency_care_records"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "unit", "patient_label"],
+                name="emergency_one_record_per_patient",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.incident_id}/{self.unit_id}/{self.patient_label}"

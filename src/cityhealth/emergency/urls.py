@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cityhealth.emergency import views
+from cityhealth.emergency import crew_views, views
 
 app_name = "emergency"
 
@@ -8,4 +8,10 @@ urlpatterns = [
     path("", views.dispatch_room, name="dispatch_room"),
     path("calls/new/", views.new_call, name="new_call"),
     path("calls/<int:incident_id>/", views.call_taker, name="call_taker"),
+    path("crew/", crew_views.choose_unit, name="crew_units"),
+    path("crew/<str:code>/", crew_views.crew_page, name="crew_page"),
+    path("crew/<str:code>/status/", crew_views.crew_status, name="crew_status"),
+    path("crew/<str:code>/vitals/", crew_views.crew_vitals, name="crew_vitals"),
+    path("crew/<str:code>/treatment/", crew_views.crew_treatment, name="crew_treatment"),
+    path("crew/<str:code>/event/", crew_views.crew_event, name="crew_event"),
 ]

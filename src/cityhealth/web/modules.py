@@ -49,6 +49,13 @@ MODULES: tuple[Module, ...] = (
         Permission.DISPATCH,
     ),
     Module(
+        "crew",
+        _("Crew"),
+        _("Your unit's job, status buttons and the care record for the handover."),
+        "emergency:crew_units",
+        Permission.REPORT_UNIT_STATUS,
+    ),
+    Module(
         "audit",
         _("Audit log"),
         _("Who did what to which record; the hash chain shows any tampering."),

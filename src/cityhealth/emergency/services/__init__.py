@@ -15,6 +15,12 @@ from cityhealth.emergency.services.calls import (
     save_call_draft,
     triage_incident,
 )
+from cityhealth.emergency.services.care import (
+    HandoverSummary,
+    handover_summary,
+    record_treatment,
+    record_vitals,
+)
 from cityhealth.emergency.services.fleet import ensure_demo_fleet
 from cityhealth.emergency.services.units import (
     PositionReport,
@@ -26,6 +32,7 @@ from cityhealth.emergency.services.units import (
 )
 
 __all__ = [
+    "HandoverSummary",
     "PositionReport",
     "PositionsRecorded",
     "ReceivedCall",
@@ -35,11 +42,14 @@ __all__ = [
     "confirm_location",
     "ensure_demo_fleet",
     "find_possible_duplicate",
+    "handover_summary",
     "receive_call",
     "record_incident_event",
     "record_positions",
+    "record_treatment",
     "record_triage",
     "record_unit_status",
+    "record_vitals",
     "save_call_draft",
     "stand_down",
     "triage_incident",

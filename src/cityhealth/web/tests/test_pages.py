@@ -32,6 +32,8 @@ def test_healthz_checks_the_database(monkeypatch):
 def test_home_shows_only_the_modules_of_the_role(client_as):
     crew_home = client_as(Role.CREW).get("/").content.decode()
     assert reverse("facilities:directory") in crew_home
+    assert reverse("emergency:crew_units") in crew_home
+    assert f'href="{reverse("emergency:dispatch_room")}"' not in crew_home
     assert reverse("web:audit_log") not in crew_home
     assert reverse("admin:index") not in crew_home
     admin_home = client_as(Role.ADMIN).get("/").content.decode()

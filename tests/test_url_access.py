@@ -109,6 +109,8 @@ RULES: dict[str, Rule] = {
     "emergency:new_call": Rule(DISPATCHERS, method="post", body={"caller_number": "0912"}),
     "emergency:call_taker": Rule(DISPATCHERS, kwargs={"incident_id": INCIDENT}),
     "emergency:crew_units": Rule(CREWS),
+    "emergency:console_events": Rule(DISPATCHERS, query={"once": "1"}),
+    "emergency:ward_outlines": Rule(DISPATCHERS),
     "emergency:crew_page": Rule(CREWS, kwargs={"code": CREW_UNIT}),
     "emergency:crew_status": Rule(
         CREWS, method="post", kwargs={"code": CREW_UNIT}, body={"status": "out_of_service"}

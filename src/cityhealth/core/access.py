@@ -12,7 +12,8 @@ from functools import wraps
 from typing import Any, Protocol, TypeVar, cast
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 
 from cityhealth.core.errors import AuthenticationRequired, PermissionDenied
 from cityhealth.core.roles import Permission
@@ -49,7 +50,7 @@ def api_principal(request: HttpRequest) -> object:
     return getattr(request, "auth", None)
 
 
-ViewFunc = TypeVar("ViewFunc", bound=Callable[..., HttpResponse])
+ViewFunc = TypeVar("ViewFunc", bound=Callable[..., HttpResponseBase])
 
 
 def page_requires(permission: Permission) -> Callable[[ViewFunc], ViewFunc]:
@@ -57,7 +58,7 @@ def page_requires(permission: Permission) -> Callable[[ViewFunc], ViewFunc]:
 
     def decorator(view: ViewFunc) -> ViewFunc:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             ensure_permission(request.user, permission)

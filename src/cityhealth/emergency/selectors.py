@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from django.db.models import QuerySet
 
+from cityhealth.core import clock
 from cityhealth.emergency import errors
-from cityhealth.emergency.enums import OPEN_INCIDENT_STATUSES
+from cityhealth.emergency.enums import OPEN_INCIDENT_STATUSES, Priority, UnitStatus
+from cityhealth.emergency.lifecycle import ON_JOB
 from cityhealth.emergency.models import Incident, Unit
 
 MAX_ID = 2**63 - 1
@@ -42,3 +47,75 @@ def get_unit(code: str) -> Unit:
 
 def list_units() -> QuerySet[Unit]:
     return Unit.objects.filter(is_active=True).select_related("incident", "home")
+
+
+# --- the console's live picture ------------------------------------------------------------
+
+# A P1 call should have a unit within a minute of being known; a moving unit reports its
+# position every few seconds, so 90 s of silence means a lost device or a dead zone.
+P1_UNASSIGNED_ALERT = dt.timedelta(seconds=60)
+POSITION_STALE_ALERT = dt.timedelta(seconds=90)
+
+
+def console_snapshot(*, now: dt.datetime | None = None) -> dict[str, Any]:
+    """Open incidents, units and alerts as plain JSON, for the console's live view."""
+    at = now or clock.now()
+    incidents = list(open_incidents()[:200])
+    units = list(list_units())
+    alerts: list[dict[str, str | None]] = []
+    for incident in incidents:
+        if (
+            incident.priority == Priority.P1
+            and incident.assigned_at is None
+            and at - incident.received_at > P1_UNASSIGNED_ALERT
+        ):
+            alerts.append(
+                {
+                    "code": "p1_unassigned",
+                    "incident": incident.number,
+                    "since": _iso(incident.received_at),
+                }
+            )
+    for unit in units:
+        moving = unit.status in ON_JOB or unit.status == UnitStatus.RETURNING
+        if moving and (unit.position_at is None or at - unit.position_at > POSITION_STALE_ALERT):
+            alerts.append(
+                {"code": "position_stale", "unit": unit.code, "since": _iso(unit.position_at)}
+            )
+    return {
+        "at": at.isoformat(),
+        "incidents": [
+            {
+                "id": i.pk,
+                "number": i.number,
+                "status": i.status,
+                "priority": i.priority,
+                "received_at": _iso(i.received_at),
+                "latitude": i.latitude,
+                "longitude": i.longitude,
+                "place": i.address or (i.ward.name if i.ward else ""),
+                "complaint": i.complaint,
+                "duplicate_of": i.possible_duplicate_of.number if i.possible_duplicate_of else None,
+            }
+            for i in incidents
+        ],
+        "units": [
+            {
+                "code": u.code,
+                "call_sign": u.call_sign,
+                "kind": u.kind,
+                "status": u.status,
+                "status_since": _iso(u.status_since),
+                "incident": u.incident.number if u.incident else None,
+                "latitude": u.latitude,
+                "longitude": u.longitude,
+                "position_at": _iso(u.position_at),
+            }
+            for u in units
+        ],
+        "alerts": alerts,
+    }
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value else None

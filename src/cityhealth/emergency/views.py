@@ -7,10 +7,17 @@ as a draft at each pause, so a reload (or a crashed browser) loses nothing.
 
 from __future__ import annotations
 
+import asyncio
+import json
+import time
 import uuid
+from collections.abc import AsyncIterator
+from functools import lru_cache
 
+from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -71,3 +78,55 @@ def call_taker(request: HttpRequest, incident_id: int) -> HttpResponse:
         "page_data": page_data,
     }
     return render(request, "emergency/call_taker.html", context)
+
+
+# The console polls the database once a second and sends a snapshot only when something
+# changed; a comment line every 15 s keeps proxies from closing the stream. After 10 minutes
+# the stream ends and the browser's EventSource reconnects (a worker is never held forever).
+STREAM_SECONDS = 600
+KEEP_ALIVE_SECONDS = 15
+
+
+async def _snapshots(*, once: bool) -> AsyncIterator[str]:
+    last = ""
+    started = quiet_since = time.monotonic()
+    while True:
+        snapshot = await sync_to_async(selectors.console_snapshot)()
+        key = json.dumps({k: v for k, v in snapshot.items() if k != "at"}, sort_keys=True)
+        if key != last:
+            last = key
+            quiet_since = time.monotonic()
+            yield f"event: snapshot\ndata: {json.dumps(snapshot, ensure_ascii=False)}\n\n"
+        elif time.monotonic() - quiet_since > KEEP_ALIVE_SECONDS:
+            quiet_since = time.monotonic()
+            yield ": keep-alive\n\n"
+        if once or time.monotonic() - started > STREAM_SECONDS:
+            return
+        await asyncio.sleep(1)
+
+
+@require_GET
+@page_requires(Permission.DISPATCH)
+def console_events(request: HttpRequest) -> StreamingHttpResponse:
+    """Server-sent events: the open incidents, the units and the alerts, as they change."""
+    response = StreamingHttpResponse(
+        _snapshots(once=request.GET.get("once") == "1"), content_type="text/event-stream"
+    )
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response
+
+
+@lru_cache(maxsize=1)
+def _ward_outlines() -> bytes:
+    path = settings.DATA_DIR / "geo" / "hanoi_wards_2025_boundaries.geojson"
+    return path.read_bytes()
+
+
+@require_GET
+@page_requires(Permission.DISPATCH)
+def ward_outlines(request: HttpRequest) -> HttpResponse:
+    """The 126 ward outlines for the console's map (drawn without online map tiles)."""
+    response = HttpResponse(_ward_outlines(), content_type="application/geo+json")
+    response["Cache-Control"] = "private, max-age=86400"
+    return response

@@ -57,3 +57,33 @@ def test_only_dispatchers_take_calls(client_as):
     assert client_as(Role.CREW).get(reverse("emergency:dispatch_room")).status_code == 403
     assert client_as(Role.RECEPTIONIST).post(reverse("emergency:new_call")).status_code == 403
     assert not Incident.objects.exists()
+
+
+@pytest.mark.filterwarnings("ignore:StreamingHttpResponse must consume asynchronous iterators")
+def test_the_console_stream_sends_the_queue_units_and_alerts(dispatcher):
+    import datetime as dt
+
+    from cityhealth.core import clock
+    from cityhealth.emergency.models import Unit
+
+    old = clock.now() - dt.timedelta(minutes=3)
+    incident = services.receive_call(
+        call_id="pbx-9", caller_number="", received_at=old, actor="pbx"
+    ).incident
+    services.confirm_location(
+        incident=incident, latitude=21.0285, longitude=105.8542, method="map", actor="t"
+    )
+    services.record_triage(incident=incident, priority="P1", complaint="X", outcome={}, actor="t")
+    Unit.objects.create(
+        code="A1", call_sign="A1", kind="als", operator="centre", status="en_route",
+        status_since=old,
+    )  # fmt: skip
+    response = dispatcher.get(reverse("emergency:console_events"), {"once": "1"})
+    assert response["Content-Type"] == "text/event-stream"
+    body = b"".join(response).decode()  # the test client is synchronous: it drains the stream
+    assert body.startswith("event: snapshot\ndata: ")
+    snapshot = json.loads(body.split("data: ", 1)[1])
+    assert [i["number"] for i in snapshot["incidents"]] == [incident.number]
+    assert {a["code"] for a in snapshot["alerts"]} == {"p1_unassigned", "position_stale"}
+    wards = dispatcher.get(reverse("emergency:ward_outlines"))
+    assert len(json.loads(wards.content)["features"]) == 126

@@ -13,7 +13,7 @@ DEMO_PERSONS ?= 20000
 STAMP_PY := $(VENV)/.installed
 STAMP_NPM := node_modules/.installed
 
-.PHONY: install demo serve test lint typecheck importlint migrations-check test-sqlite test-postgres bench-smoke messages clean
+.PHONY: browser install demo serve test lint typecheck importlint migrations-check test-sqlite test-postgres bench-smoke messages clean
 
 install: $(STAMP_PY) $(STAMP_NPM) messages
 
@@ -25,6 +25,12 @@ $(STAMP_PY): pyproject.toml
 $(STAMP_NPM): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
+
+# Debian's Chromium for the browser tests (Playwright drives it; it downloads no browser).
+browser:
+	@command -v chromium >/dev/null || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 messages: $(STAMP_PY)
 	$(BIN)/cityhealth compile_translations
@@ -59,12 +65,12 @@ importlint: $(STAMP_PY)
 migrations-check: $(STAMP_PY)
 	CITYHEALTH_DATABASE_URL=sqlite:///:memory: $(BIN)/cityhealth makemigrations --check --dry-run
 
-test-sqlite: install
+test-sqlite: install browser
 	CITYHEALTH_DATABASE_URL=sqlite:///:memory: $(BIN)/pytest -q -n $(PYTEST_WORKERS)
 
 # PostgreSQL: runs when a server answers at PG_TEST_URL; with CITYHEALTH_REQUIRE_POSTGRES=1
 # (as in CI) a missing server is a failure, not a skip.
-test-postgres: install
+test-postgres: install browser
 	@if $(BIN)/python -m cityhealth.tools.pg_available "$(PG_TEST_URL)"; then \
 	  echo "pytest on PostgreSQL ($(PG_TEST_URL))"; \
 	  CITYHEALTH_DATABASE_URL="$(PG_TEST_URL)" $(BIN)/pytest -q -n $(PYTEST_WORKERS) --create-db; \

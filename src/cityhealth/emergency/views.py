@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from functools import lru_cache
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.core.handlers.asgi import ASGIRequest
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -80,6 +82,8 @@ def call_taker(request: HttpRequest, incident_id: int) -> HttpResponse:
     return render(request, "emergency/call_taker.html", context)
 
 
+logger = logging.getLogger(__name__)
+
 # The console polls the database once a second and sends a snapshot only when something
 # changed; a comment line every 15 s keeps proxies from closing the stream. After 10 minutes
 # the stream ends and the browser's EventSource reconnects (a worker is never held forever).
@@ -87,31 +91,73 @@ STREAM_SECONDS = 600
 KEEP_ALIVE_SECONDS = 15
 
 
-async def _snapshots(*, once: bool) -> AsyncIterator[str]:
-    last = ""
-    started = quiet_since = time.monotonic()
-    while True:
-        snapshot = await sync_to_async(selectors.console_snapshot)()
+class _Changes:
+    """Turns successive snapshots into the event-stream text to send (or nothing)."""
+
+    def __init__(self) -> None:
+        self.last = ""
+        self.started = self.quiet_since = time.monotonic()
+
+    def next_chunk(self, snapshot: dict[str, object]) -> str | None:
         key = json.dumps({k: v for k, v in snapshot.items() if k != "at"}, sort_keys=True)
-        if key != last:
-            last = key
-            quiet_since = time.monotonic()
-            yield f"event: snapshot\ndata: {json.dumps(snapshot, ensure_ascii=False)}\n\n"
-        elif time.monotonic() - quiet_since > KEEP_ALIVE_SECONDS:
-            quiet_since = time.monotonic()
-            yield ": keep-alive\n\n"
-        if once or time.monotonic() - started > STREAM_SECONDS:
+        if key != self.last:
+            self.last = key
+            self.quiet_since = time.monotonic()
+            return f"event: snapshot\ndata: {json.dumps(snapshot, ensure_ascii=False)}\n\n"
+        if time.monotonic() - self.quiet_since > KEEP_ALIVE_SECONDS:
+            self.quiet_since = time.monotonic()
+            return ": keep-alive\n\n"
+        return None
+
+    def over(self) -> bool:
+        return time.monotonic() - self.started > STREAM_SECONDS
+
+
+async def _snapshots_async(*, once: bool) -> AsyncIterator[str]:
+    """Under ASGI (uvicorn): waiting costs no thread."""
+    changes = _Changes()
+    while True:
+        try:
+            snapshot = await sync_to_async(selectors.console_snapshot)()
+        except Exception:  # the database went away: end the stream, the browser reconnects
+            logger.warning("console stream ended by an error", exc_info=True)
+            return
+        chunk = changes.next_chunk(snapshot)
+        if chunk:
+            yield chunk
+        if once or changes.over():
             return
         await asyncio.sleep(1)
+
+
+def _snapshots_sync(*, once: bool) -> Iterator[str]:
+    """Under WSGI (a threaded server): the same stream, holding a thread while it lasts."""
+    changes = _Changes()
+    while True:
+        try:
+            snapshot = selectors.console_snapshot()
+        except Exception:  # as above
+            logger.warning("console stream ended by an error", exc_info=True)
+            return
+        chunk = changes.next_chunk(snapshot)
+        if chunk:
+            yield chunk
+        if once or changes.over():
+            return
+        time.sleep(1)
 
 
 @require_GET
 @page_requires(Permission.DISPATCH)
 def console_events(request: HttpRequest) -> StreamingHttpResponse:
     """Server-sent events: the open incidents, the units and the alerts, as they change."""
-    response = StreamingHttpResponse(
-        _snapshots(once=request.GET.get("once") == "1"), content_type="text/event-stream"
+    once = request.GET.get("once") == "1"
+    stream = (
+        _snapshots_async(once=once)
+        if isinstance(request, ASGIRequest)
+        else _snapshots_sync(once=once)
     )
+    response = StreamingHttpResponse(stream, content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
     return response

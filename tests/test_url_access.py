@@ -38,6 +38,7 @@ PERSON, SURVIVOR, RETIRED, MERGED_SURVIVOR, MERGED_RETIRED = (
 MERGE, REVIEW_ITEM = "7000001", "7000001"
 DISPATCHERS = frozenset({Role.ADMIN.value, Role.DISPATCHER.value})
 CREWS = DISPATCHERS | {Role.CREW.value}
+KPI_VIEWERS = DISPATCHERS | {Role.MANAGER.value}
 INCIDENT, DISPATCH_UNIT, CREW_UNIT = "7000001", "WALK-1", "WALK-2"
 CARD = "001195012345||TRẦN THỊ MINH ANH|12071995|Nữ|Hà Nội|03052022"
 
@@ -108,6 +109,9 @@ RULES: dict[str, Rule] = {
     "emergency:dispatch_room": Rule(DISPATCHERS),
     "emergency:new_call": Rule(DISPATCHERS, method="post", body={"caller_number": "0912"}),
     "emergency:call_taker": Rule(DISPATCHERS, kwargs={"incident_id": INCIDENT}),
+    "emergency:kpis": Rule(KPI_VIEWERS),
+    "emergency:kpis_coverage": Rule(KPI_VIEWERS),
+    "emergency:kpis_wards": Rule(KPI_VIEWERS),
     "emergency:crew_units": Rule(CREWS),
     "emergency:console_events": Rule(DISPATCHERS, query={"once": "1"}),
     "emergency:ward_outlines": Rule(DISPATCHERS),

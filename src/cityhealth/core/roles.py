@@ -38,6 +38,8 @@ class Permission(StrEnum):
     DISPATCH = "dispatch"  # take 115 calls, triage, assign units
     REPORT_UNIT_STATUS = "report_unit_status"  # a crew's status and position
     REPORT_CALLS = "report_calls"  # the telephone system announcing calls
+    RECEIVE_PRE_ALERTS = "receive_pre_alerts"  # a hospital ED: incoming patients, its status
+    VIEW_EMERGENCY_KPIS = "view_emergency_kpis"  # 115 response times and coverage
 
 
 _EVERY_STAFF_MEMBER = frozenset({Permission.VIEW_FACILITIES, Permission.VIEW_API_DOCS})
@@ -49,10 +51,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.RECEPTIONIST: _REGISTERS | {Permission.REVIEW_PERSONS},
     Role.CLINICIAN: _REGISTERS,
     Role.CASHIER: _FRONT_LINE,
-    Role.DISPATCHER: _REGISTERS | {Permission.DISPATCH, Permission.REPORT_UNIT_STATUS},
+    Role.DISPATCHER: _REGISTERS
+    | {Permission.DISPATCH, Permission.REPORT_UNIT_STATUS, Permission.VIEW_EMERGENCY_KPIS},
     Role.CREW: _EVERY_STAFF_MEMBER | {Permission.REPORT_UNIT_STATUS},
-    Role.ED_STAFF: _REGISTERS,
-    Role.MANAGER: _EVERY_STAFF_MEMBER | {Permission.VIEW_AUDIT_LOG},
+    Role.ED_STAFF: _REGISTERS | {Permission.RECEIVE_PRE_ALERTS},
+    Role.MANAGER: _EVERY_STAFF_MEMBER | {Permission.VIEW_AUDIT_LOG, Permission.VIEW_EMERGENCY_KPIS},
 }
 
 

@@ -56,6 +56,13 @@ MODULES: tuple[Module, ...] = (
         Permission.REPORT_UNIT_STATUS,
     ),
     Module(
+        "emergency_kpis",
+        _("115 performance"),
+        _("Response times by priority, ward and hour against the standards; unit coverage map."),
+        "emergency:kpis",
+        Permission.VIEW_EMERGENCY_KPIS,
+    ),
+    Module(
         "audit",
         _("Audit log"),
         _("Who did what to which record; the hash chain shows any tampering."),

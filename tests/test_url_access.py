@@ -110,6 +110,7 @@ RULES: dict[str, Rule] = {
     "emergency:new_call": Rule(DISPATCHERS, method="post", body={"caller_number": "0912"}),
     "emergency:call_taker": Rule(DISPATCHERS, kwargs={"incident_id": INCIDENT}),
     "emergency:kpis": Rule(KPI_VIEWERS),
+    "emergency:plan_event": Rule(DISPATCHERS),
     "emergency:kpis_coverage": Rule(KPI_VIEWERS),
     "emergency:kpis_wards": Rule(KPI_VIEWERS),
     "emergency:crew_units": Rule(CREWS),

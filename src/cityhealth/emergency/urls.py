@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cityhealth.emergency import crew_views, kpi_views, views
+from cityhealth.emergency import crew_views, kpi_views, planning_views, views
 
 app_name = "emergency"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("events/", views.console_events, name="console_events"),
     path("map/wards.geojson", views.ward_outlines, name="ward_outlines"),
     path("calls/<int:incident_id>/", views.call_taker, name="call_taker"),
+    path("planning/", planning_views.plan_event, name="plan_event"),
     path("kpis/", kpi_views.kpi_page, name="kpis"),
     path("kpis/coverage.json", kpi_views.coverage_json, name="kpis_coverage"),
     path("kpis/wards.geojson", kpi_views.ward_outlines, name="kpis_wards"),

@@ -24,7 +24,13 @@ from cityhealth.emergency.planning.estimate import (
     estimate_casualties,
     heat_index_c,
 )
-from cityhealth.emergency.planning.event import EventKind, EventSpec, Mobility, Place
+from cityhealth.emergency.planning.event import (
+    EventKind,
+    EventSpec,
+    Mobility,
+    Place,
+    event_from_record,
+)
 from cityhealth.emergency.planning.render import render_plan_text
 
 __all__ = [
@@ -42,6 +48,7 @@ __all__ = [
     "Recommendation",
     "SiteKind",
     "estimate_casualties",
+    "event_from_record",
     "heat_index_c",
     "plan_cover",
     "render_plan_text",

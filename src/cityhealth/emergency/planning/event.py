@@ -113,3 +113,52 @@ def default_locator() -> Locator:
         return model.ward_of(lat, lon) is not None
 
     return inside
+
+
+def event_from_record(raw: object) -> EventSpec:
+    """An event from its JSON form (as in `data/emergency/planning/a80_parade_2025.json`);
+    any missing or ill-typed field is an `InvalidInput` naming it, not a crash."""
+    from cityhealth.core.errors import InvalidInput
+
+    def bad(field: str) -> InvalidInput:
+        return InvalidInput(
+            "planning.bad_event",
+            vi=f"Thông tin sự kiện không hợp lệ ở «{field}».",
+            en=f"The event description is not valid at “{field}”.",
+            field=field,
+        )
+
+    if not isinstance(raw, dict):
+        raise bad("event")
+    fields = dict(raw)
+    places_raw = fields.pop("places", None)
+    if not isinstance(places_raw, list):
+        raise bad("places")
+    places = []
+    for index, item in enumerate(places_raw):
+        try:
+            places.append(
+                Place(
+                    name=str(item["name"]),
+                    lat=float(item["lat"]),
+                    lon=float(item["lon"]),
+                    crowd=int(item["crowd"]),
+                    area_m2=float(item["area_m2"]),
+                )
+            )
+        except (KeyError, TypeError, ValueError):
+            raise bad(f"places[{index}]") from None
+    known = {f for f in EventSpec.__dataclass_fields__ if f != "places"}
+    unknown = sorted(set(fields) - known)
+    if unknown:
+        raise bad(unknown[0])
+    try:
+        fields["start"] = datetime.fromisoformat(str(fields["start"]))
+        fields["kind"] = EventKind(fields["kind"])
+        if "mobility" in fields:
+            fields["mobility"] = Mobility(fields["mobility"])
+        return EventSpec(places=tuple(places), **fields)
+    except KeyError as missing:
+        raise bad(str(missing.args[0])) from None
+    except (TypeError, ValueError):
+        raise bad("event") from None

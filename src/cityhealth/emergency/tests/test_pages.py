@@ -86,3 +86,21 @@ def test_the_console_stream_sends_the_queue_units_and_alerts(dispatcher):
     assert {a["code"] for a in snapshot["alerts"]} == {"p1_unassigned", "position_stale"}
     wards = dispatcher.get(reverse("emergency:ward_outlines"))
     assert len(json.loads(wards.content)["features"]) == 126
+
+
+def test_the_event_planner_prints_a_plan_and_names_bad_input(dispatcher):
+    page = dispatcher.get(reverse("emergency:plan_event"))
+    assert "Quảng trường Ba Đình" in page.content.decode()
+    planned = dispatcher.post(
+        reverse("emergency:plan_event"),
+        {"event": page.context["event_text"], "minutes": "8", "ambulances": "10", "posts": "8"},
+    )
+    assert planned.status_code == 200
+    assert planned.context["plan_text"]
+    broken = dispatcher.post(reverse("emergency:plan_event"), {"event": "{oops"})
+    assert broken.status_code == 400
+    assert "JSON" in broken.context["problem"]
+    outside = json.loads(page.context["event_text"])
+    outside["places"][0]["lat"] = 10.77
+    refused = dispatcher.post(reverse("emergency:plan_event"), {"event": json.dumps(outside)})
+    assert refused.status_code == 400

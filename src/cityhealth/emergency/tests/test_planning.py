@@ -17,10 +17,10 @@ from cityhealth.emergency.planning import (
     CandidateSite,
     EventKind,
     EventSpec,
-    Mobility,
     Place,
     SiteKind,
     estimate_casualties,
+    event_from_record,
     mclp,
     plan_cover,
     render_plan_text,
@@ -57,12 +57,9 @@ def concert(crowd: int = 20_000, temperature: float = 30.0) -> EventSpec:
 
 
 def a80() -> EventSpec:
-    raw = json.loads((DATA / "a80_parade_2025.json").read_text(encoding="utf-8"))
-    places = tuple(Place(**p) for p in raw.pop("places"))
-    raw["start"] = datetime.fromisoformat(raw["start"])
-    raw["kind"] = EventKind(raw["kind"])
-    raw["mobility"] = Mobility(raw["mobility"])
-    return EventSpec(places=places, **raw)
+    return event_from_record(
+        json.loads((DATA / "a80_parade_2025.json").read_text(encoding="utf-8"))
+    )
 
 
 def test_estimate_grows_with_crowd_and_heat() -> None:
@@ -245,3 +242,19 @@ def test_more_posts_than_candidates() -> None:
             inside_city=in_box,
         )
     assert caught.value.code == "planning.too_many_sites"
+
+
+def test_an_event_from_its_json_form_names_what_is_wrong() -> None:
+    assert a80().crowd == 45_000 + 8 * 111_000 + 112_000
+    broken = [
+        ("not an object", "event"),
+        ({"name": "x", "places": "none"}, "places"),
+        ({"name": "x", "places": [{"name": "a"}]}, "places[0]"),
+        ({"name": "x", "places": [], "colour": "red"}, "colour"),
+        ({"name": "x", "places": []}, "start"),
+    ]
+    for raw, field in broken:
+        with pytest.raises(InvalidInput) as info:
+            event_from_record(raw)
+        assert info.value.code == "planning.bad_event"
+        assert info.value.field == field

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.http import HttpRequest
@@ -11,12 +12,19 @@ from cityhealth.accounts.models import ApiToken
 from cityhealth.accounts.selectors import authenticate_api_token
 from cityhealth.core import clock
 
+LAST_USED_PRECISION = timedelta(minutes=1)
+
 
 class ApiTokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
         found = authenticate_api_token(token)
-        if found is not None:
-            ApiToken.objects.filter(pk=found.pk).update(last_used_at=clock.now())
+        now = clock.now()
+        # "Last used" to the minute is enough to spot a dead or a leaked token; writing it on
+        # every request would cost a write per position a crew's device sends.
+        if found is not None and (
+            found.last_used_at is None or now - found.last_used_at > LAST_USED_PRECISION
+        ):
+            ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)
         return found
 
 

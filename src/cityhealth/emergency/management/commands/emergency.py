@@ -3,6 +3,9 @@
 cityhealth emergency simulate --days 365 --policy coverage --stations 50 --seed 1
 cityhealth emergency simulate --days 30 --stations 7 --compare --json
 cityhealth emergency simulate --replay data/emergency/simulation/example_day.csv --compare
+cityhealth emergency phone-sim --url http://127.0.0.1:8000 --token chk_... --rate 6 --count 20
+cityhealth emergency avl-sim --url http://127.0.0.1:8000 --token chk_... --all --speedup 5
+(usage and the scopes each token needs: `cityhealth.emergency.feeds.cli`)
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from cityhealth.emergency.feeds.cli import add_feed_commands, run_feed_command
 from cityhealth.emergency.routing import RoutingError, TravelModel
 from cityhealth.emergency.simulation import (
     POLICIES,
@@ -51,7 +55,9 @@ class Command(BaseCommand):
     help = "115 emergency dispatch tools."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        commands = parser.add_subparsers(dest="what", required=True, metavar="{simulate}")
+        commands = parser.add_subparsers(
+            dest="what", required=True, metavar="{simulate,phone-sim,avl-sim}"
+        )
         sim = commands.add_parser(
             "simulate", help="discrete-event simulation of 115 demand and dispatch"
         )
@@ -70,8 +76,12 @@ class Command(BaseCommand):
         )
         sim.add_argument("--replay", type=Path, help="a recorded day (CSV) instead of demand")
         sim.add_argument("--json", action="store_true", help="machine-readable output")
+        add_feed_commands(commands)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["what"] in ("phone-sim", "avl-sim"):
+            run_feed_command(what=options["what"], options=options, write=self.stdout.write)
+            return
         if options["what"] != "simulate":  # pragma: no cover — argparse refuses others
             raise CommandError(f"unknown subcommand {options['what']}")
         policies: tuple[Policy, ...] = POLICIES if options["compare"] else (options["policy"],)

@@ -39,6 +39,7 @@ MERGE, REVIEW_ITEM = "7000001", "7000001"
 DISPATCHERS = frozenset({Role.ADMIN.value, Role.DISPATCHER.value})
 CREWS = DISPATCHERS | {Role.CREW.value}
 KPI_VIEWERS = DISPATCHERS | {Role.MANAGER.value}
+PRE_ALERT_RECEIVERS = frozenset({Role.ADMIN.value, Role.ED_STAFF.value})
 INCIDENT, DISPATCH_UNIT, CREW_UNIT = "7000001", "WALK-1", "WALK-2"
 CARD = "001195012345||TRẦN THỊ MINH ANH|12071995|Nữ|Hà Nội|03052022"
 
@@ -110,6 +111,17 @@ RULES: dict[str, Rule] = {
     "emergency:new_call": Rule(DISPATCHERS, method="post", body={"caller_number": "0912"}),
     "emergency:call_taker": Rule(DISPATCHERS, kwargs={"incident_id": INCIDENT}),
     "emergency:kpis": Rule(KPI_VIEWERS),
+    "emergency:incoming": Rule(PRE_ALERT_RECEIVERS),
+    "emergency:incoming_acknowledge": Rule(
+        PRE_ALERT_RECEIVERS, method="post", body={"pre_alert": INCIDENT}
+    ),
+    "emergency:incoming_status": Rule(PRE_ALERT_RECEIVERS, method="post", body={"beds_free": "3"}),
+    "api:destinations": Rule(CREWS, kwargs={"incident_id": INCIDENT}),
+    "api:send_pre_alert": Rule(
+        CREWS,
+        kwargs={"incident_id": INCIDENT},
+        json={"unit": DISPATCH_UNIT, "facility": "BV-XANHPON"},
+    ),
     "emergency:plan_event": Rule(DISPATCHERS),
     "emergency:kpis_coverage": Rule(KPI_VIEWERS),
     "emergency:kpis_wards": Rule(KPI_VIEWERS),

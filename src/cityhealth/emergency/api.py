@@ -16,6 +16,8 @@ permission, calls a service or selector and shapes the answer.
 | `POST /incidents/{id}/events` | DISPATCH or REPORT_UNIT_STATUS | 200 |
 | `POST /incidents/{id}/cancel` | DISPATCH | 200 |
 | `GET /incidents/{id}/recommendations` | DISPATCH | free units by arrival time, with reasons |
+| `GET /incidents/{id}/destinations` | DISPATCH or REPORT_UNIT_STATUS | hospitals, best first |
+| `POST /incidents/{id}/pre-alerts` | DISPATCH or REPORT_UNIT_STATUS | 201; 400; 409 |
 | `GET /units` | DISPATCH | every active unit with its status and position |
 | `POST /units/{code}/status` | REPORT_UNIT_STATUS | 200; 409 `unit.illegal_status_change` |
 | `POST /units/{code}/positions` | REPORT_UNIT_STATUS | 200 with what was stored and refused |
@@ -36,6 +38,7 @@ from cityhealth.core.roles import Permission
 from cityhealth.emergency import selectors, services, triage
 from cityhealth.emergency.models import Incident, Unit
 from cityhealth.emergency.recommend import recommend_units
+from cityhealth.facilities.selectors import get_facility
 
 router = Router()
 
@@ -463,4 +466,104 @@ def report_positions(request: HttpRequest, code: str, payload: PositionsIn) -> P
     )
     return PositionsOut(
         stored=recorded.stored, latest_moved=recorded.latest_moved, rejected=recorded.rejected
+    )
+
+
+# --- destination hospital and pre-alert ----------------------------------------------------
+
+
+class DestinationOut(Schema):
+    facility: str
+    name: str
+    eta_seconds: float
+    metres: float
+    method: str
+    capability: str
+    capable: bool
+    beds_free: int | None
+    on_diversion: bool
+    reasons: list[str]
+    notes: list[str]
+
+
+@router.get(
+    "/incidents/{incident_id}/destinations",
+    response=list[DestinationOut],
+    summary="The hospitals to take the patient to, best first, with why",
+)
+def destinations(
+    request: HttpRequest, incident_id: int, unit: str = "", age: int | None = None
+) -> list[DestinationOut]:
+    _require_any(api_principal(request), Permission.DISPATCH, Permission.REPORT_UNIT_STATUS)
+    options = services.choose_destination(
+        incident=selectors.get_incident(incident_id),
+        unit=selectors.get_unit(unit[:30]) if unit else None,
+        patient_age=age,
+    )
+    return [
+        DestinationOut(
+            facility=o.facility.code,
+            name=o.facility.name,
+            eta_seconds=round(o.eta_seconds, 1),
+            metres=round(o.metres),
+            method=o.method,
+            capability=o.capability,
+            capable=o.capable,
+            beds_free=o.beds_free,
+            on_diversion=o.on_diversion,
+            reasons=list(o.reasons),
+            notes=list(o.notes),
+        )
+        for o in options
+    ]
+
+
+class PreAlertIn(Schema):
+    unit: str = Field(..., max_length=30)
+    facility: str = Field(..., max_length=20)
+
+
+class PreAlertOut(Schema):
+    id: int
+    incident: str
+    unit: str
+    facility: str
+    status: str
+    priority: str
+    created_at: dt.datetime
+    eta_at: dt.datetime
+    acknowledged_at: dt.datetime | None
+    summary: dict[str, Any]
+
+
+@router.post(
+    "/incidents/{incident_id}/pre-alerts",
+    response={201: PreAlertOut},
+    summary="Tell the hospital the patient is coming",
+)
+def send_pre_alert(
+    request: HttpRequest, incident_id: int, payload: PreAlertIn
+) -> Status[PreAlertOut]:
+    principal = api_principal(request)
+    _require_any(principal, Permission.DISPATCH, Permission.REPORT_UNIT_STATUS)
+    alert = services.send_pre_alert(
+        incident=selectors.get_incident(incident_id),
+        unit=selectors.get_unit(payload.unit),
+        facility=get_facility(payload.facility),
+        actor=actor_of(principal),
+    )
+    return Status(
+        201,
+        PreAlertOut(
+            id=alert.pk,
+            incident=alert.incident.number,
+            unit=alert.unit.code,
+            facility=alert.facility.code,
+            status=alert.status,
+            priority=alert.priority,
+            created_at=alert.created_at,
+            eta_at=alert.eta_at,
+            acknowledged_at=alert.acknowledged_at,
+            summary=alert.summary,
+        ),
     )

@@ -214,3 +214,120 @@ class CareRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.incident_id}/{self.unit_id}/{self.patient_label}"
+
+
+# --- destination hospitals and pre-alerts --------------------------------------------------
+
+
+class Capability(models.TextChoices):
+    """What a hospital's emergency department can take, beyond a general adult emergency."""
+
+    GENERAL_ED = "general_ed", _("General emergency department")
+    STROKE = "stroke", _("Stroke centre")
+    CARDIAC_CATH = "cardiac_cath", _("Cardiac catheterisation")
+    TRAUMA = "trauma", _("Major trauma")
+    PAEDIATRICS = "paediatrics", _("Paediatric emergency")
+    OBSTETRICS = "obstetrics", _("Obstetric emergency")
+    BURNS = "burns", _("Burns")
+
+
+class EmergencyDepartmentStatus(models.Model):
+    """A hospital emergency department as the dispatch room sees it: what it can take and
+    what it publishes now (free beds, diversion).
+
+    One row per hospital, updated in place: choosing a destination reads the current state of
+    every hospital at once, and the history of changes is in the audit log.
+    """
+
+    facility = models.OneToOneField(
+        "facilities.Facility",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("facility"),
+    )
+    # From data/emergency/hospital_capabilities.csv; reloading the file rewrites only these.
+    capabilities = models.JSONField(_("capabilities"), default=list, blank=True)
+    capabilities_basis = models.CharField(_("basis of the capabilities"), max_length=20, blank=True)
+    capabilities_note = models.CharField(_("note on the capabilities"), max_length=300, blank=True)
+    # What the department itself publishes instead (None: the file's list stands).
+    capabilities_override = models.JSONField(
+        _("capabilities published by the department"), null=True, blank=True
+    )
+    beds_free = models.PositiveIntegerField(_("free beds"), null=True, blank=True)  # None: unknown
+    on_diversion = models.BooleanField(_("on diversion"), default=False)
+    diversion_reason = models.CharField(_("diversion reason"), max_length=200, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), null=True, blank=True)
+    updated_by = models.CharField(_("updated by"), max_length=120, blank=True)
+
+    class Meta:
+        db_table = "emergency_department_statuses"
+        verbose_name = _("emergency department status")
+        verbose_name_plural = _("emergency department statuses")
+
+    def __str__(self) -> str:
+        return f"{self.facility_id}: beds={self.beds_free} diversion={self.on_diversion}"
+
+    @property
+    def effective_capabilities(self) -> list[str]:
+        if self.capabilities_override is not None:
+            return list(self.capabilities_override)
+        return list(self.capabilities)
+
+
+class PreAlertStatus(models.TextChoices):
+    SENT = "sent", _("Sent")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    ARRIVED = "arrived", _("Arrived")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+OPEN_PRE_ALERT_STATUSES = (PreAlertStatus.SENT, PreAlertStatus.ACKNOWLEDGED)
+
+
+class PreAlert(models.Model):
+    """The receiving hospital told that a patient is coming: when, how urgent and how the
+    patient is (a copy of the care record at the time of sending)."""
+
+    incident = models.ForeignKey(
+        Incident, on_delete=models.PROTECT, related_name="pre_alerts", verbose_name=_("incident")
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="pre_alerts", verbose_name=_("unit")
+    )
+    facility = models.ForeignKey(
+        "facilities.Facility",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("facility"),
+    )
+    status = models.CharField(
+        _("status"), max_length=15, choices=PreAlertStatus.choices, default=PreAlertStatus.SENT
+    )
+    priority = models.CharField(_("priority"), max_length=2, choices=Priority.choices, blank=True)
+    created_at = models.DateTimeField(_("sent at"))
+    created_by = models.CharField(_("sent by"), max_length=120)
+    eta_at = models.DateTimeField(_("expected arrival"))
+    # {"complaint", "complaint_code", "triage_summary", "patients": [{latest_vitals, gcs, …}]}
+    summary = models.JSONField(_("summary"), default=dict, blank=True)
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    acknowledged_by = models.CharField(_("acknowledged by"), max_length=120, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        db_table = "emergency_pre_alerts"
+        verbose_name = _("pre-alert")
+        verbose_name_plural = _("pre-alerts")
+        indexes = [
+            models.Index(fields=["facility", "status", "eta_at"], name="emergency_pre_alert_inbox")
+        ]
+        constraints = [
+            # A unit carries its patient to one hospital: a new destination replaces the old.
+            models.UniqueConstraint(
+                fields=["incident", "unit"],
+                condition=models.Q(status__in=["sent", "acknowledged"]),
+                name="emergency_one_open_pre_alert_per_unit",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.incident_id}/{self.unit_id} → {self.facility_id} ({self.status})"

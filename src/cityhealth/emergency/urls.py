@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cityhealth.emergency import crew_views, kpi_views, planning_views, views
+from cityhealth.emergency import crew_views, hospital_views, kpi_views, planning_views, views
 
 app_name = "emergency"
 
@@ -14,6 +14,13 @@ urlpatterns = [
     path("kpis/", kpi_views.kpi_page, name="kpis"),
     path("kpis/coverage.json", kpi_views.coverage_json, name="kpis_coverage"),
     path("kpis/wards.geojson", kpi_views.ward_outlines, name="kpis_wards"),
+    path("incoming/", hospital_views.incoming, name="incoming"),
+    path(
+        "incoming/acknowledge/",
+        hospital_views.incoming_acknowledge,
+        name="incoming_acknowledge",
+    ),
+    path("incoming/status/", hospital_views.incoming_status, name="incoming_status"),
     path("crew/", crew_views.choose_unit, name="crew_units"),
     path("crew/<str:code>/", crew_views.crew_page, name="crew_page"),
     path("crew/<str:code>/status/", crew_views.crew_status, name="crew_status"),

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from cityhealth.accounts.models import ApiClient
 from cityhealth.accounts.services import DemoAccount, ensure_demo_accounts, issue_api_token
 from cityhealth.core.roles import Permission, Role
-from cityhealth.emergency.services import ensure_demo_fleet
+from cityhealth.emergency.services import ensure_demo_fleet, load_hospital_capabilities
 from cityhealth.facilities.enums import FacilityKind
 from cityhealth.facilities.models import Facility
 from cityhealth.facilities.services import load_facilities
@@ -60,6 +60,7 @@ def seed_demo(*, password: str, province_code: str = "01") -> DemoSummary:
     )
     token = issue_api_token(client=client, label="demo").raw if created else None
     units = ensure_demo_fleet()
+    capabilities = load_hospital_capabilities()
     return DemoSummary(
         password=password,
         accounts=accounts,
@@ -67,6 +68,7 @@ def seed_demo(*, password: str, province_code: str = "01") -> DemoSummary:
             f"geo: {geo_report}",
             f"facilities: {facility_report}",
             f"115 fleet: {units} unit(s) added",
+            f"emergency departments: {capabilities}",
         ],
         new_api_token=token,
     )

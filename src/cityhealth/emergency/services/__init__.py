@@ -21,6 +21,17 @@ from cityhealth.emergency.services.care import (
     record_treatment,
     record_vitals,
 )
+from cityhealth.emergency.services.destination import (
+    CapabilitiesLoaded,
+    DestinationOption,
+    acknowledge_pre_alert,
+    choose_destination,
+    close_pre_alert,
+    load_hospital_capabilities,
+    required_capability,
+    send_pre_alert,
+    update_ed_status,
+)
 from cityhealth.emergency.services.fleet import ensure_demo_fleet
 from cityhealth.emergency.services.units import (
     PositionReport,
@@ -32,17 +43,23 @@ from cityhealth.emergency.services.units import (
 )
 
 __all__ = [
+    "CapabilitiesLoaded",
+    "DestinationOption",
     "HandoverSummary",
     "PositionReport",
     "PositionsRecorded",
     "ReceivedCall",
+    "acknowledge_pre_alert",
     "answer_call",
     "assign_unit",
     "cancel_incident",
+    "choose_destination",
+    "close_pre_alert",
     "confirm_location",
     "ensure_demo_fleet",
     "find_possible_duplicate",
     "handover_summary",
+    "load_hospital_capabilities",
     "receive_call",
     "record_incident_event",
     "record_positions",
@@ -50,7 +67,10 @@ __all__ = [
     "record_triage",
     "record_unit_status",
     "record_vitals",
+    "required_capability",
     "save_call_draft",
+    "send_pre_alert",
     "stand_down",
     "triage_incident",
+    "update_ed_status",
 ]

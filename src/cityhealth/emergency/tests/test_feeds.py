@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.db import transaction
 
 from cityhealth.accounts.models import ApiClient
 from cityhealth.accounts.services import issue_api_token
@@ -177,16 +178,17 @@ def test_the_phone_simulator_opens_one_incident_per_call(live_server):
 def test_the_avl_simulator_drives_a_unit_to_its_incident(live_server):
     unit = make_unit(point=BA_DINH)
     make_unit("115-00-B2", point=HOAN_KIEM)  # free: roams
-    incident = services.receive_call(call_id="pbx-1", caller_number="", actor="pbx").incident
-    services.answer_call(incident=incident, actor="taker")
-    services.confirm_location(
-        incident=incident,
-        latitude=HOAN_KIEM[0],
-        longitude=HOAN_KIEM[1],
-        method="map",
-        actor="taker",
-    )
-    services.assign_unit(incident=incident, unit=unit, actor="dispatcher")
+    with transaction.atomic():  # the services lock rows (PostgreSQL insists on a transaction)
+        incident = services.receive_call(call_id="pbx-1", caller_number="", actor="pbx").incident
+        services.answer_call(incident=incident, actor="taker")
+        services.confirm_location(
+            incident=incident,
+            latitude=HOAN_KIEM[0],
+            longitude=HOAN_KIEM[1],
+            method="map",
+            actor="taker",
+        )
+        services.assign_unit(incident=incident, unit=unit, actor="dispatcher")
     client = feed_client(live_server.url, "report_unit_status", "dispatch")
     starts = starts_from_api(client)
     assert UnitStart(unit.code, BA_DINH, HOAN_KIEM) in starts

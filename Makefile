@@ -88,6 +88,7 @@ bench-smoke: install
 	$(BIN)/python bench/emergency_routing.py --smoke
 	$(BIN)/python bench/emergency_recommend.py --smoke
 	$(BIN)/python bench/emergency_simulation.py --smoke
+	$(BIN)/python bench/emergency_avl.py --smoke
 
 test: install lint typecheck importlint migrations-check test-sqlite test-postgres bench-smoke
 

@@ -5,23 +5,35 @@ Capable means: an ALS ambulance where the protocol asks for advanced life suppor
 ambulance for basic life support; a motorbike first responder is never enough on its own to
 transport, but where the protocol allows one to go ahead and it arrives first it is listed
 as the first responder beside the ambulance.
+
+Coverage: a P1 always gets the fastest capable ambulance. For P2–P4, among the capable
+ambulances arriving within a tolerance of the fastest (5, 10, 15 minutes), the one whose
+departure leaves the fewest residents without any free unit within 15 minutes goes first
+(a deterministic form of the DMEXCLP rule the simulation uses). Every option says how many
+residents it would leave uncovered. The ward-by-unit travel table behind it (about a quarter
+of a second) is kept for the minute while the same units are free, so it can lag up to a
+minute behind moving units.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from cityhealth.core import clock
+from cityhealth.core.errors import InvalidInput
 from cityhealth.emergency import errors
 from cityhealth.emergency.enums import UnitKind
+from cityhealth.emergency.kpis import ward_points
 from cityhealth.emergency.lifecycle import ASSIGNABLE
 from cityhealth.emergency.models import Incident, Unit
 from cityhealth.emergency.routing import Access, TravelModel, Vehicle
 
 AMBULANCES = {UnitKind.ALS_AMBULANCE, UnitKind.BLS_AMBULANCE}
+COVER_SECONDS = 15 * 60
+TOLERANCE_SECONDS = {"P1": 0.0, "P2": 300.0, "P3": 600.0, "P4": 900.0}
 
 
 @dataclass(frozen=True)
@@ -33,6 +45,8 @@ class Recommendation:
     capable: bool  # meets the level of care the triage asked for
     role: str  # "transport" (an ambulance) or "first_responder" (a motorbike going ahead)
     reasons: tuple[str, ...]
+    # Residents no other free unit reaches within 15 minutes once this one leaves.
+    coverage_lost: int = 0
 
 
 def _capable(unit: Unit, care: str) -> bool:
@@ -114,6 +128,13 @@ def recommend_units(
     ambulances = sorted(
         (r for r in found if r.role == "transport"), key=lambda r: (not r.capable, r.eta_seconds)
     )
+    ambulances = _coverage_aware(
+        ambulances,
+        units=units,
+        priority=incident.priority or "P1",
+        at=when,
+        travel=travel,
+    )
     ranked = ambulances[:limit]
     bikes = sorted((r for r in found if r.role == "first_responder"), key=lambda r: r.eta_seconds)
     if bikes and motorbike != "no":
@@ -130,3 +151,63 @@ def _position(unit: Unit) -> tuple[float, float] | None:
     if unit.home is not None and unit.home.latitude is not None and unit.home.longitude is not None:
         return unit.home.latitude, unit.home.longitude
     return None
+
+
+def _coverage_aware(
+    ambulances: list[Recommendation],
+    *,
+    units: list[Unit],
+    priority: str,
+    at: dt.datetime,
+    travel: TravelModel,
+) -> list[Recommendation]:
+    """Put each option's coverage loss in its reasons; for P2–P4 move the capable ambulance
+    that loses least (within the tolerance of the fastest) to the front."""
+    if not ambulances:
+        return ambulances
+    lost = _coverage_lost(units=units, at=at, travel=travel)
+    marked = [
+        replace(
+            r,
+            coverage_lost=lost.get(r.unit.pk, 0),
+            reasons=(*r.reasons, f"coverage_lost={lost.get(r.unit.pk, 0)}"),
+        )
+        for r in ambulances
+    ]
+    tolerance = TOLERANCE_SECONDS.get(priority, 0.0)
+    fastest = marked[0]
+    if tolerance <= 0 or not fastest.capable:
+        return marked
+    close = [r for r in marked if r.capable and r.eta_seconds <= fastest.eta_seconds + tolerance]
+    best = min(close, key=lambda r: (r.coverage_lost, r.eta_seconds))
+    if best is fastest:
+        return marked
+    chosen = replace(best, reasons=(*best.reasons, "chosen_for_coverage"))
+    return [chosen, *[r for r in marked if r is not best]]
+
+
+# The last table, keyed by the minute and the free units: recomputed when either changes.
+_last_table: dict[str, dict[int, int]] = {}
+
+
+def _coverage_lost(*, units: list[Unit], at: dt.datetime, travel: TravelModel) -> dict[int, int]:
+    """Unit id → residents of the wards that only this unit reaches within 15 minutes."""
+    key = f"{at:%Y%m%d%H%M}:" + ",".join(str(u.pk) for u in sorted(units, key=lambda u: u.pk))
+    if key in _last_table:
+        return _last_table[key]
+    usable = [(u, p) for u in units if (p := _position(u)) is not None]
+    lost: dict[int, int] = {u.pk: 0 for u, _p in usable}
+    origins = [p for _u, p in usable]
+    for ward in ward_points() if origins else ():
+        try:
+            estimate = travel.travel_seconds(
+                origins=origins, destination=(ward.lat, ward.lon), at=at
+            )
+        except InvalidInput:  # a ward point outside the modelled city: no claim made
+            continue
+        reach = np.flatnonzero(estimate.seconds <= COVER_SECONDS)
+        if len(reach) == 1:
+            lost[usable[int(reach[0])][0].pk] += ward.population
+    _last_table.clear()
+    _last_table[key] = lost
+    return lost

@@ -129,6 +129,7 @@ RULES: dict[str, Rule] = {
     "emergency:console_events": Rule(DISPATCHERS, query={"once": "1"}),
     "emergency:ward_outlines": Rule(DISPATCHERS),
     "emergency:crew_page": Rule(CREWS, kwargs={"code": CREW_UNIT}),
+    "emergency:crew_route": Rule(CREWS, kwargs={"code": CREW_UNIT}),
     "emergency:crew_status": Rule(
         CREWS, method="post", kwargs={"code": CREW_UNIT}, body={"status": "out_of_service"}
     ),

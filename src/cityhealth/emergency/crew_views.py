@@ -8,19 +8,21 @@ from typing import Any
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
 from django.views.decorators.http import require_GET, require_POST
 
 from cityhealth.accounts.selectors import actor_of
+from cityhealth.core import clock
 from cityhealth.core.access import page_requires
 from cityhealth.core.errors import DomainError
 from cityhealth.core.roles import Permission
 from cityhealth.emergency import selectors, services
-from cityhealth.emergency.enums import UnitStatus
+from cityhealth.emergency.enums import UnitKind, UnitStatus
 from cityhealth.emergency.lifecycle import LEGAL_TRANSITIONS
 from cityhealth.emergency.models import Unit
+from cityhealth.emergency.routing import Access, TravelModel, Vehicle
 from cityhealth.emergency.services.care import VITAL_RANGES
 
 
@@ -142,3 +144,41 @@ def crew_event(request: HttpRequest, code: str) -> HttpResponse:
             actor=actor_of(request.user),
         ),
     )
+
+
+@require_GET
+@page_requires(Permission.REPORT_UNIT_STATUS)
+def crew_route(request: HttpRequest, code: str) -> JsonResponse:
+    """The way from where the unit is to its job, as a line for the phone's map."""
+    unit = selectors.get_unit(code)
+    incident = unit.incident
+    start = _unit_point(unit)
+    if incident is None or incident.latitude is None or incident.longitude is None or not start:
+        return JsonResponse({"points": [], "seconds": None, "metres": None, "method": None})
+    route = TravelModel.shared().route(
+        start,
+        (incident.latitude, incident.longitude),
+        at=clock.now(),
+        vehicle=Vehicle.MOTORBIKE if unit.kind == UnitKind.MOTORBIKE else Vehicle.CAR,
+        access=Access(
+            car_reachable=incident.car_reachable is not False,
+            walk_metres=float(incident.walk_metres),
+        ),
+    )
+    return JsonResponse(
+        {
+            "points": [[lat, lon] for lat, lon in route.points],
+            "seconds": round(route.seconds),
+            "metres": round(route.metres),
+            "method": route.method,
+        }
+    )
+
+
+def _unit_point(unit: Unit) -> tuple[float, float] | None:
+    if unit.latitude is not None and unit.longitude is not None:
+        return unit.latitude, unit.longitude
+    home = unit.home
+    if home is not None and home.latitude is not None and home.longitude is not None:
+        return home.latitude, home.longitude
+    return None

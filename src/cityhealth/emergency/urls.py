@@ -23,6 +23,7 @@ urlpatterns = [
     path("incoming/status/", hospital_views.incoming_status, name="incoming_status"),
     path("crew/", crew_views.choose_unit, name="crew_units"),
     path("crew/<str:code>/", crew_views.crew_page, name="crew_page"),
+    path("crew/<str:code>/route.json", crew_views.crew_route, name="crew_route"),
     path("crew/<str:code>/status/", crew_views.crew_status, name="crew_status"),
     path("crew/<str:code>/vitals/", crew_views.crew_vitals, name="crew_vitals"),
     path("crew/<str:code>/treatment/", crew_views.crew_treatment, name="crew_treatment"),

@@ -12,7 +12,7 @@ from cityhealth.core.models import AuditEntry
 from cityhealth.core.roles import Role
 from cityhealth.emergency import services
 from cityhealth.emergency.enums import UnitStatus
-from cityhealth.emergency.models import CareRecord
+from cityhealth.emergency.models import CareRecord, Unit
 from cityhealth.emergency.tests.test_services import located_call, make_unit
 
 pytestmark = pytest.mark.django_db
@@ -101,3 +101,15 @@ def test_the_crew_page_walks_the_job(client_as, job):
     assert illegal.status_code == 200
     unit.refresh_from_db()
     assert unit.status == UnitStatus.ON_SCENE
+
+
+def test_the_route_leads_from_the_unit_to_the_patient(client_as, job):
+    incident, unit = job
+    Unit.objects.filter(pk=unit.pk).update(latitude=21.0200, longitude=105.8556)
+    crew = client_as(Role.CREW)
+    route = crew.get(reverse("emergency:crew_route", args=[unit.code])).json()
+    assert route["points"][0] == pytest.approx([21.0200, 105.8556], abs=0.01)
+    assert route["points"][-1] == pytest.approx([incident.latitude, incident.longitude], abs=0.01)
+    assert route["seconds"] > 0
+    idle = make_unit("115-00-A9")
+    assert crew.get(reverse("emergency:crew_route", args=[idle.code])).json()["points"] == []

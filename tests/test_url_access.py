@@ -139,6 +139,9 @@ RULES: dict[str, Rule] = {
     "emergency:crew_treatment": Rule(
         CREWS, method="post", kwargs={"code": CREW_UNIT}, body={"kind": "intervention"}
     ),
+    "emergency:crew_pre_alert": Rule(
+        CREWS, method="post", kwargs={"code": CREW_UNIT}, body={"facility": "BV-XANHPON"}
+    ),
     "emergency:crew_event": Rule(
         CREWS, method="post", kwargs={"code": CREW_UNIT}, body={"event": "handover"}
     ),

@@ -24,6 +24,7 @@ from cityhealth.emergency.lifecycle import LEGAL_TRANSITIONS
 from cityhealth.emergency.models import Unit
 from cityhealth.emergency.routing import Access, TravelModel, Vehicle
 from cityhealth.emergency.services.care import VITAL_RANGES
+from cityhealth.facilities.selectors import get_facility
 
 
 @require_GET
@@ -51,6 +52,8 @@ def crew_page(request: HttpRequest, code: str) -> HttpResponse:
         ),
         "vital_names": list(VITAL_RANGES),
         "summary": services.handover_summary(incident=incident) if incident else None,
+        "destinations": _destinations(incident, unit),
+        "pre_alerts": list(incident.pre_alerts.select_related("facility")) if incident else [],
     }
     return render(request, "emergency/crew.html", context)
 
@@ -182,3 +185,29 @@ def _unit_point(unit: Unit) -> tuple[float, float] | None:
     if home is not None and home.latitude is not None and home.longitude is not None:
         return home.latitude, home.longitude
     return None
+
+
+def _destinations(incident: Any, unit: Unit) -> list[Any]:
+    """Where to take the patient, once the crew is with them (empty before, or if none)."""
+    if incident is None or incident.on_scene_at is None:
+        return []
+    try:
+        return services.choose_destination(incident=incident, unit=unit)
+    except DomainError:
+        return []
+
+
+@require_POST
+@page_requires(Permission.REPORT_UNIT_STATUS)
+def crew_pre_alert(request: HttpRequest, code: str) -> HttpResponse:
+    unit = selectors.get_unit(code)
+
+    def send() -> None:
+        services.send_pre_alert(
+            incident=_current_incident(unit),
+            unit=unit,
+            facility=get_facility(request.POST.get("facility", "")[:20]),
+            actor=actor_of(request.user),
+        )
+
+    return _act(request, unit, send)

@@ -28,4 +28,5 @@ urlpatterns = [
     path("crew/<str:code>/vitals/", crew_views.crew_vitals, name="crew_vitals"),
     path("crew/<str:code>/treatment/", crew_views.crew_treatment, name="crew_treatment"),
     path("crew/<str:code>/event/", crew_views.crew_event, name="crew_event"),
+    path("crew/<str:code>/pre-alert/", crew_views.crew_pre_alert, name="crew_pre_alert"),
 ]

@@ -113,3 +113,23 @@ def test_the_route_leads_from_the_unit_to_the_patient(client_as, job):
     assert route["seconds"] > 0
     idle = make_unit("115-00-A9")
     assert crew.get(reverse("emergency:crew_route", args=[idle.code])).json()["points"] == []
+
+
+@pytest.mark.usefixtures("hanoi_registry")
+def test_on_scene_the_crew_page_offers_hospitals_and_sends_the_pre_alert(client_as, job):
+    from cityhealth.emergency.models import PreAlert
+
+    incident, unit = job
+    for status in ("en_route", "on_scene"):
+        services.record_unit_status(unit=unit, status=status, actor="crew")
+    crew = client_as(Role.CREW)
+    page = crew.get(reverse("emergency:crew_page", args=[unit.code]))
+    options = page.context["destinations"]
+    assert options
+    code = options[0].facility.code
+    crew.post(reverse("emergency:crew_pre_alert", args=[unit.code]), {"facility": code})
+    alert = PreAlert.objects.get()
+    assert alert.facility.code == code
+    assert alert.incident_id == incident.pk
+    again = crew.get(reverse("emergency:crew_page", args=[unit.code]))
+    assert again.context["pre_alerts"] == [alert]

@@ -155,7 +155,7 @@ def crew_route(request: HttpRequest, code: str) -> JsonResponse:
     """The way from where the unit is to its job, as a line for the phone's map."""
     unit = selectors.get_unit(code)
     incident = unit.incident
-    start = _unit_point(unit)
+    start = selectors.unit_point(unit)
     if incident is None or incident.latitude is None or incident.longitude is None or not start:
         return JsonResponse({"points": [], "seconds": None, "metres": None, "method": None})
     route = TravelModel.shared().route(
@@ -176,15 +176,6 @@ def crew_route(request: HttpRequest, code: str) -> JsonResponse:
             "method": route.method,
         }
     )
-
-
-def _unit_point(unit: Unit) -> tuple[float, float] | None:
-    if unit.latitude is not None and unit.longitude is not None:
-        return unit.latitude, unit.longitude
-    home = unit.home
-    if home is not None and home.latitude is not None and home.longitude is not None:
-        return home.latitude, home.longitude
-    return None
 
 
 def _destinations(incident: Any, unit: Unit) -> list[Any]:

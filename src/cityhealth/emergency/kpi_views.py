@@ -7,11 +7,9 @@ a quarter of a second), so the tables show at once.
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import get_language
@@ -21,7 +19,7 @@ from django.views.decorators.http import require_GET
 from cityhealth.core import clock
 from cityhealth.core.access import page_requires
 from cityhealth.core.roles import Permission
-from cityhealth.emergency import kpis
+from cityhealth.emergency import kpis, selectors
 from cityhealth.emergency.enums import Priority
 
 # A year of incidents (≈ 40,000) computes in well under a second; longer spans would not.
@@ -186,15 +184,10 @@ def coverage_json(request: HttpRequest) -> JsonResponse:
     return response
 
 
-@lru_cache(maxsize=1)
-def _ward_outlines() -> bytes:
-    return (settings.DATA_DIR / "geo" / "hanoi_wards_2025_boundaries.geojson").read_bytes()
-
-
 @require_GET
 @page_requires(Permission.VIEW_EMERGENCY_KPIS)
 def ward_outlines(request: HttpRequest) -> HttpResponse:
     """The ward outlines again, for managers who see the KPIs without the dispatch room."""
-    response = HttpResponse(_ward_outlines(), content_type="application/geo+json")
+    response = HttpResponse(selectors.ward_outlines_geojson(), content_type="application/geo+json")
     response["Cache-Control"] = "private, max-age=86400"
     return response

@@ -39,6 +39,7 @@ from cityhealth.core.errors import InvalidInput
 from cityhealth.emergency.enums import Priority, UnitStatus
 from cityhealth.emergency.models import Incident, Unit
 from cityhealth.emergency.routing import TravelModel
+from cityhealth.emergency.selectors import unit_point
 
 FloatArray = NDArray[np.float64]
 Metric = Literal["call_to_answer", "answer_to_dispatch", "response"]
@@ -338,16 +339,10 @@ def ward_points() -> tuple[WardPoint, ...]:
 
 def available_unit_points() -> list[LatLon]:
     """Where each unit free for a call stands: its last reported position, else its base."""
-    units = Unit.objects.filter(is_active=True, status__in=AVAILABLE_STATUSES).values_list(
-        "latitude", "longitude", "home__latitude", "home__longitude"
+    units = Unit.objects.filter(is_active=True, status__in=AVAILABLE_STATUSES).select_related(
+        "home"
     )
-    points: list[LatLon] = []
-    for lat, lon, home_lat, home_lon in units:
-        if lat is not None and lon is not None:
-            points.append((lat, lon))
-        elif home_lat is not None and home_lon is not None:
-            points.append((home_lat, home_lon))
-    return points
+    return [point for unit in units if (point := unit_point(unit)) is not None]
 
 
 def compute_coverage(

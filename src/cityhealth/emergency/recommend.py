@@ -30,6 +30,7 @@ from cityhealth.emergency.kpis import ward_points
 from cityhealth.emergency.lifecycle import ASSIGNABLE
 from cityhealth.emergency.models import Incident, Unit
 from cityhealth.emergency.routing import Access, TravelModel, Vehicle
+from cityhealth.emergency.selectors import unit_point
 
 AMBULANCES = {UnitKind.ALS_AMBULANCE, UnitKind.BLS_AMBULANCE}
 COVER_SECONDS = 15 * 60
@@ -83,7 +84,7 @@ def recommend_units(
     units = [
         u
         for u in Unit.objects.filter(is_active=True, status__in=ASSIGNABLE).select_related("home")
-        if _position(u) is not None
+        if unit_point(u) is not None
     ]
     found: list[Recommendation] = []
     for vehicle, group in (
@@ -93,7 +94,7 @@ def recommend_units(
         if not group:
             continue
         estimate = travel.travel_seconds(
-            origins=[_position(u) or (0.0, 0.0) for u in group],
+            origins=[unit_point(u) or (0.0, 0.0) for u in group],
             destination=(incident.latitude, incident.longitude),
             at=when,
             vehicle=vehicle,
@@ -144,15 +145,6 @@ def recommend_units(
     return ranked
 
 
-def _position(unit: Unit) -> tuple[float, float] | None:
-    """Where the unit is: its last reported position, else its home station."""
-    if unit.latitude is not None and unit.longitude is not None:
-        return unit.latitude, unit.longitude
-    if unit.home is not None and unit.home.latitude is not None and unit.home.longitude is not None:
-        return unit.home.latitude, unit.home.longitude
-    return None
-
-
 def _coverage_aware(
     ambulances: list[Recommendation],
     *,
@@ -195,7 +187,7 @@ def _coverage_lost(*, units: list[Unit], at: dt.datetime, travel: TravelModel) -
     key = f"{at:%Y%m%d%H%M}:" + ",".join(str(u.pk) for u in sorted(units, key=lambda u: u.pk))
     if key in _last_table:
         return _last_table[key]
-    usable = [(u, p) for u in units if (p := _position(u)) is not None]
+    usable = [(u, p) for u in units if (p := unit_point(u)) is not None]
     lost: dict[int, int] = {u.pk: 0 for u, _p in usable}
     origins = [p for _u, p in usable]
     for ward in ward_points() if origins else ():

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 
 from cityhealth.core import clock
@@ -73,14 +75,18 @@ def console_snapshot(*, now: dt.datetime | None = None) -> dict[str, Any]:
                 {
                     "code": "p1_unassigned",
                     "incident": incident.number,
-                    "since": _iso(incident.received_at),
+                    "since": iso_or_none(incident.received_at),
                 }
             )
     for unit in units:
         moving = unit.status in ON_JOB or unit.status == UnitStatus.RETURNING
         if moving and (unit.position_at is None or at - unit.position_at > POSITION_STALE_ALERT):
             alerts.append(
-                {"code": "position_stale", "unit": unit.code, "since": _iso(unit.position_at)}
+                {
+                    "code": "position_stale",
+                    "unit": unit.code,
+                    "since": iso_or_none(unit.position_at),
+                }
             )
     return {
         "at": at.isoformat(),
@@ -90,7 +96,7 @@ def console_snapshot(*, now: dt.datetime | None = None) -> dict[str, Any]:
                 "number": i.number,
                 "status": i.status,
                 "priority": i.priority,
-                "received_at": _iso(i.received_at),
+                "received_at": iso_or_none(i.received_at),
                 "latitude": i.latitude,
                 "longitude": i.longitude,
                 "place": i.address or (i.ward.name if i.ward else ""),
@@ -105,11 +111,11 @@ def console_snapshot(*, now: dt.datetime | None = None) -> dict[str, Any]:
                 "call_sign": u.call_sign,
                 "kind": u.kind,
                 "status": u.status,
-                "status_since": _iso(u.status_since),
+                "status_since": iso_or_none(u.status_since),
                 "incident": u.incident.number if u.incident else None,
                 "latitude": u.latitude,
                 "longitude": u.longitude,
-                "position_at": _iso(u.position_at),
+                "position_at": iso_or_none(u.position_at),
             }
             for u in units
         ],
@@ -117,5 +123,21 @@ def console_snapshot(*, now: dt.datetime | None = None) -> dict[str, Any]:
     }
 
 
-def _iso(value: dt.datetime | None) -> str | None:
+def iso_or_none(value: dt.datetime | None) -> str | None:
     return value.isoformat() if value else None
+
+
+def unit_point(unit: Unit) -> tuple[float, float] | None:
+    """Where a unit is: its last reported position, else its home station (select `home`)."""
+    if unit.latitude is not None and unit.longitude is not None:
+        return unit.latitude, unit.longitude
+    home = unit.home
+    if home is not None and home.latitude is not None and home.longitude is not None:
+        return home.latitude, home.longitude
+    return None
+
+
+@lru_cache(maxsize=1)
+def ward_outlines_geojson() -> bytes:
+    """The 126 ward outlines the maps draw (no online tiles), read once per process."""
+    return (settings.DATA_DIR / "geo" / "hanoi_wards_2025_boundaries.geojson").read_bytes()

@@ -13,10 +13,8 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from functools import lru_cache
 
 from asgiref.sync import sync_to_async
-from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -164,16 +162,10 @@ def console_events(request: HttpRequest) -> StreamingHttpResponse:
     return response
 
 
-@lru_cache(maxsize=1)
-def _ward_outlines() -> bytes:
-    path = settings.DATA_DIR / "geo" / "hanoi_wards_2025_boundaries.geojson"
-    return path.read_bytes()
-
-
 @require_GET
 @page_requires(Permission.DISPATCH)
 def ward_outlines(request: HttpRequest) -> HttpResponse:
     """The 126 ward outlines for the console's map (drawn without online map tiles)."""
-    response = HttpResponse(_ward_outlines(), content_type="application/geo+json")
+    response = HttpResponse(selectors.ward_outlines_geojson(), content_type="application/geo+json")
     response["Cache-Control"] = "private, max-age=86400"
     return response

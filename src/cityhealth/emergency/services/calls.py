@@ -27,6 +27,7 @@ from cityhealth.emergency.enums import (
 )
 from cityhealth.emergency.models import Incident
 from cityhealth.emergency.routing import TravelModel
+from cityhealth.emergency.routing.geometry import haversine_m
 from cityhealth.emergency.services._shared import (
     OPEN_STATUSES,
     audit,
@@ -166,15 +167,6 @@ def save_call_draft(
     return locked
 
 
-def _metres(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance (haversine) in metres."""
-    r = 6_371_000.0
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * r * math.asin(math.sqrt(h))
-
-
 def check_point(latitude: float, longitude: float) -> tuple[float, float]:
     """A coordinate inside the city, or a clear error (a handset in another province, a
     swapped latitude and longitude, a map click off the edge)."""
@@ -208,9 +200,8 @@ def find_possible_duplicate(incident: Incident) -> Incident | None:
     )
     best: tuple[float, Incident] | None = None
     for other in nearby:
-        d = _metres(
-            incident.latitude, incident.longitude, other.latitude or 0, other.longitude or 0
-        )
+        there = (other.latitude or 0.0, other.longitude or 0.0)  # not null: filtered above
+        d = float(haversine_m(incident.latitude, incident.longitude, *there))
         if d <= DUPLICATE_METRES and (best is None or d < best[0]):
             best = (d, other)
     return best[1] if best else None

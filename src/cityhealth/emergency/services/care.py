@@ -150,10 +150,6 @@ class HandoverSummary:
     patients: list[dict[str, Any]]
 
 
-def _iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
 def handover_summary(*, incident: Incident) -> HandoverSummary:
     triage = incident.triage or {}
     name = triage.get("complaint", {}).get("name", {}) if isinstance(triage, dict) else {}

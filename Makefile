@@ -46,7 +46,7 @@ demo: install
 	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C stops the server and the worker)"
 	@trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/cityhealth db_worker --queue-name '*' --no-reload --interval 1 >var/worker.log 2>&1 & worker=$$!; \
-	  $(BIN)/uvicorn cityhealth.asgi:application --host $(HOST) --port $(PORT) \
+	  $(BIN)/python -m cityhealth.serve --host $(HOST) --port $(PORT) \
 	    --workers $(WEB_WORKERS) --lifespan off --no-access-log
 
 serve: demo

@@ -5,13 +5,19 @@ how soon the dispatch console sees a change.
     .venv/bin/python bench/emergency_avl.py --postgres postgres://postgres@127.0.0.1:5432/postgres
     .venv/bin/python bench/emergency_avl.py --smoke    # a few seconds; what CI runs
 
-The server is uvicorn running `cityhealth.asgi:application` (DEBUG off) on a free port over a
-fresh database with 100 units. Devices post `POST /api/emergency/units/{code}/positions`
-with 1 and with 10 positions per request over keep-alive connections; the figures are
-positions stored per second and the request latency. The console delay is measured while
-the batched load runs: a signed-in dispatcher follows `/emergency/events/` (SSE) and the time
-from a status change POST to the snapshot showing it is taken. Floors: ≥ 500 positions/s,
-console change within 1 s.
+The server is the platform's own (`python -m cityhealth.serve`: uvicorn with its worker
+processes, `DEBUG` off) on a free port over a fresh database with 100 units. Devices post
+`POST /api/emergency/units/{code}/positions` with 1 and with 10 positions per request over
+keep-alive connections, then fleet gateways post `POST /api/emergency/positions` with the
+fresh fix of 10 units per request (what a telematics server forwarding its devices does each
+second: every position as new as with one per request); the figures are positions stored
+per second, the request latency and the CPU the server's processes spent per request. The
+console delay is measured while the batched load runs: a signed-in dispatcher follows
+`/emergency/events/` (SSE) and the time from a status change POST to the snapshot showing it
+is taken. Floors: ≥ 500 fresh positions/s through the gateway endpoint (one position per
+request is printed beside it), console change within 1 s. The load generator runs on the same
+cores as the server; the machine's load average is printed, since other work on it lowers
+the figures.
 """
 
 from __future__ import annotations
@@ -92,14 +98,19 @@ def prepare(*, units: int) -> str:
     devices = ApiClient.objects.create(name="avl-bench", scopes=["report_unit_status"])
     raw = issue_api_token(client=devices).raw
     connection.close()
+    # This process keeps no pooled connection: the server's are the only ones, and the bench
+    # database can be dropped at the end.
+    close_pool = getattr(connection, "close_pool", None)
+    if close_pool is not None:
+        close_pool()
     return raw
 
 
 def start_server(*, port: int, workers: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     command = [
-        str(ROOT / ".venv/bin/python"), "-m", "uvicorn", "cityhealth.asgi:application",
+        str(ROOT / ".venv/bin/python"), "-m", "cityhealth.serve",
         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-        "--no-access-log", "--log-level", "warning",
+        "--lifespan", "off", "--no-access-log", "--log-level", "warning",
     ]  # fmt: skip
     server = subprocess.Popen(command, env=env, cwd=ROOT)  # noqa: S603 — our own argv
     deadline = time.monotonic() + 60
@@ -114,6 +125,24 @@ def start_server(*, port: int, workers: int, env: dict[str, str]) -> subprocess.
             time.sleep(0.2)
     server.terminate()
     raise SystemExit("the server did not start")
+
+
+def cpu_seconds(server: subprocess.Popen[bytes]) -> float:
+    """CPU time (user + system) of the server and its worker processes so far (Linux)."""
+    pids = [server.pid]
+    try:
+        children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text()
+        pids += [int(pid) for pid in children.split()]
+    except OSError:
+        return float("nan")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime in clock ticks
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def post_positions(
@@ -139,8 +168,40 @@ def post_positions(
     return int(json.loads(answer)["stored"])
 
 
+def post_fleet_positions(
+    conn: http.client.HTTPConnection, token: str, codes: list[str], rng: random.Random
+) -> int:
+    """A telematics gateway's request: the latest fix of each of `codes`, just taken."""
+    at = dt.datetime.now(dt.UTC).isoformat()
+    positions = [
+        {
+            "unit": code,
+            "latitude": CENTRE[0] + rng.uniform(-0.02, 0.02),
+            "longitude": CENTRE[1] + rng.uniform(-0.02, 0.02),
+            "at": at,
+            "speed_kmh": 30.0,
+        }
+        for code in codes
+    ]
+    body = json.dumps({"positions": positions})
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    conn.request("POST", "/api/emergency/positions", body, headers)
+    response = conn.getresponse()
+    answer = response.read()
+    if response.status != 200:
+        return -1
+    return int(json.loads(answer)["stored"])
+
+
 def run_load(
-    *, port: int, token: str, batch: int, seconds: float, threads: int, units: int
+    *,
+    port: int,
+    token: str,
+    batch: int,
+    seconds: float,
+    threads: int,
+    units: int,
+    gateway: bool = False,
 ) -> tuple[Load, float]:
     """Devices posting as fast as the server takes them; (figures, elapsed seconds)."""
     load = Load()
@@ -158,7 +219,11 @@ def run_load(
             n += threads
             t0 = time.perf_counter()
             try:
-                got = post_positions(conn, token, code, batch, rng)
+                if gateway:  # one fresh fix of each of `batch` units
+                    codes = [f"115-B-{(n + k * threads) % units:03d}" for k in range(batch)]
+                    got = post_fleet_positions(conn, token, codes, rng)
+                else:  # `batch` fixes of one unit
+                    got = post_positions(conn, token, code, batch, rng)
             except (OSError, http.client.HTTPException):
                 conn.close()
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -278,14 +343,18 @@ def console_delays(*, port: int, token: str, cookie: str, changes: int) -> list[
     return delays
 
 
-def report(batch: int, load: Load, elapsed: float) -> float:
+def report(
+    batch: int, load: Load, elapsed: float, server_cpu: float, what: str = "fixes of one unit"
+) -> float:
     ms = np.array(load.latencies) * 1000
     p50, p99 = np.percentile(ms, [50, 99]) if len(ms) else (0.0, 0.0)
     rate = load.positions / elapsed
     verdict = "meets" if rate >= FLOOR_PER_S else "BELOW"
     print(
-        f"{batch:>3} per request: {rate:8,.0f} positions/s ({load.requests / elapsed:,.0f} req/s, "
+        f"{batch:>3} {what} per request: {rate:8,.0f} positions/s "
+        f"({load.requests / elapsed:,.0f} req/s, "
         f"{load.errors} errors)  latency p50 {p50:.1f} ms  p99 {p99:.1f} ms  "
+        f"server CPU {server_cpu * 1000 / max(1, load.requests):.1f} ms/request  "
         f"→ {verdict} the {FLOOR_PER_S:.0f}/s floor"
     )
     return rate
@@ -318,16 +387,32 @@ def main() -> None:
         try:
             print(machine_line("postgresql" if args.postgres else "sqlite"))
             print(
-                f"uvicorn ×{args.workers} workers, {UNITS} units, {args.threads} device "
-                f"gateways (keep-alive), {seconds:.0f} s per batch size"
+                f"cityhealth.serve (uvicorn) ×{args.workers} workers, connection pool "
+                f"{'off' if env.get('CITYHEALTH_DATABASE_POOL') == '0' else 'on'}, {UNITS} units, "
+                f"{args.threads} device gateways (keep-alive), {seconds:.0f} s per batch size; "
+                f"load average before: {os.getloadavg()[0]:.2f}"
+            )
+            # Untimed: each worker imports the URL map and opens its connections on its
+            # first requests.
+            run_load(
+                port=port, token=token, batch=1, seconds=1.0, threads=args.threads, units=UNITS
             )
             rates = {}
             for batch in (1, 10):
+                before = cpu_seconds(server)
                 load, elapsed = run_load(
                     port=port, token=token, batch=batch, seconds=seconds,
                     threads=args.threads, units=UNITS,
                 )  # fmt: skip
-                rates[batch] = report(batch, load, elapsed)
+                rates[batch] = report(batch, load, elapsed, cpu_seconds(server) - before)
+            # A fleet's gateway: one fresh fix of each of 10 units per request, so every
+            # position is as new as with one per request (the console's 1 s still holds).
+            before = cpu_seconds(server)
+            load, elapsed = run_load(
+                port=port, token=token, batch=10, seconds=seconds,
+                threads=args.threads, units=UNITS, gateway=True,
+            )  # fmt: skip
+            gateway_rate = report(10, load, elapsed, cpu_seconds(server) - before, "units")
             cookie = sign_in(port)
             probe: dict[str, list[float]] = {}
 
@@ -358,8 +443,8 @@ def main() -> None:
             server.wait(timeout=20)
     if args.postgres:
         drop_postgres(args.postgres, BENCH_DATABASE)
-    if not args.smoke and max(rates.values()) < FLOOR_PER_S:
-        print(f"FAIL: below {FLOOR_PER_S:.0f} positions/s even in batches")
+    if not args.smoke and gateway_rate < FLOOR_PER_S:
+        print(f"FAIL: below {FLOOR_PER_S:.0f} fresh positions/s through a fleet gateway")
         raise SystemExit(1)
 
 

@@ -46,8 +46,9 @@ def fresh_postgres(url: str, name: str) -> str:
 def drop_postgres(url: str, name: str) -> None:
     import psycopg
 
+    # FORCE: the application's connection pool may still hold idle sessions on it.
     with psycopg.connect(f"{server_url(url)}/postgres", autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def existing_population(url: str) -> int:

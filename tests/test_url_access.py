@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
@@ -16,7 +17,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from cityhealth.accounts.services import create_staff_user, grant_role
 from cityhealth.core import clock
 from cityhealth.core.roles import Role
-from cityhealth.emergency.models import Incident, Unit
+from cityhealth.emergency.models import Incident, MoveUp, PreAlert, Unit
+from cityhealth.facilities.models import Facility
 from cityhealth.people.enums import ReviewKind
 from cityhealth.people.models import Merge, Person, ReviewItem
 
@@ -41,6 +43,7 @@ CREWS = DISPATCHERS | {Role.CREW.value}
 KPI_VIEWERS = DISPATCHERS | {Role.MANAGER.value}
 PRE_ALERT_RECEIVERS = frozenset({Role.ADMIN.value, Role.ED_STAFF.value})
 INCIDENT, DISPATCH_UNIT, CREW_UNIT = "7000001", "WALK-1", "WALK-2"
+MOVE_UP, PRE_ALERT, ED_HOSPITAL = "7000002", "7000003", "BV-XANHPON"
 CARD = "001195012345||TRẦN THỊ MINH ANH|12071995|Nữ|Hà Nội|03052022"
 
 
@@ -128,6 +131,46 @@ RULES: dict[str, Rule] = {
     "emergency:crew_units": Rule(CREWS),
     "emergency:console_events": Rule(DISPATCHERS, query={"once": "1"}),
     "emergency:ward_outlines": Rule(DISPATCHERS),
+    "emergency:road_lines": Rule(DISPATCHERS),
+    "api:find_places": Rule(DISPATCHERS, query={"q": "hang bai"}),
+    "api:report_handset_location": Rule(
+        DISPATCHERS,
+        json={
+            "message_id": "walk-aml-1",
+            "caller_number": "0912345678",
+            "latitude": 21.0285,
+            "longitude": 105.8542,
+            "accuracy_m": 20,
+        },
+    ),
+    "api:incident_handset_locations": Rule(DISPATCHERS, kwargs={"incident_id": INCIDENT}),
+    "api:list_move_ups": Rule(DISPATCHERS),
+    "emergency:incoming_arrived": Rule(
+        PRE_ALERT_RECEIVERS, method="post", body={"pre_alert": PRE_ALERT}
+    ),
+    "api:incoming_pre_alerts": Rule(PRE_ALERT_RECEIVERS, query={"facility": ED_HOSPITAL}),
+    "api:ed_status": Rule(PRE_ALERT_RECEIVERS, query={"facility": ED_HOSPITAL}),
+    "api:publish_ed_status": Rule(
+        PRE_ALERT_RECEIVERS,
+        method="put",
+        query={"facility": ED_HOSPITAL},
+        json={"beds_free": 4, "on_diversion": False},
+    ),
+    "api:acknowledge_pre_alert": Rule(
+        PRE_ALERT_RECEIVERS,
+        kwargs={"alert_id": PRE_ALERT},
+        query={"facility": ED_HOSPITAL},
+        json={},
+    ),
+    "api:patient_arrived": Rule(
+        PRE_ALERT_RECEIVERS,
+        kwargs={"alert_id": PRE_ALERT},
+        query={"facility": ED_HOSPITAL},
+        json={},
+    ),
+    "api:suggest_move_up": Rule(DISPATCHERS, method="post", json={}),
+    "api:order_move_up": Rule(DISPATCHERS, kwargs={"move_up_id": MOVE_UP}, json={}),
+    "api:dismiss_move_up": Rule(DISPATCHERS, kwargs={"move_up_id": MOVE_UP}, json={}),
     "emergency:crew_page": Rule(CREWS, kwargs={"code": CREW_UNIT}),
     "emergency:crew_route": Rule(CREWS, kwargs={"code": CREW_UNIT}),
     "emergency:crew_status": Rule(
@@ -182,6 +225,19 @@ RULES: dict[str, Rule] = {
         kwargs={"code": CREW_UNIT},
         json={
             "positions": [{"latitude": 21.03, "longitude": 105.85, "at": "2026-01-01T00:00:00Z"}]
+        },
+    ),
+    "api:report_fleet_positions": Rule(
+        CREWS,
+        json={
+            "positions": [
+                {
+                    "unit": CREW_UNIT,
+                    "latitude": 21.03,
+                    "longitude": 105.85,
+                    "at": "2026-01-01T00:00:00Z",
+                }
+            ]
         },
     ),
 }
@@ -289,6 +345,25 @@ def emergency_records(db: None) -> None:
         Unit.objects.create(
             code=code, call_sign=code, kind="als", operator="centre", status_since=now
         )
+    PreAlert.objects.create(
+        pk=int(PRE_ALERT),
+        incident_id=int(INCIDENT),
+        unit=Unit.objects.get(code=CREW_UNIT),
+        facility=Facility.objects.get(code=ED_HOSPITAL),
+        priority="P1",
+        created_at=now,
+        created_by="walker",
+        eta_at=now,
+    )
+    MoveUp.objects.create(
+        pk=int(MOVE_UP),
+        unit=Unit.objects.get(code=DISPATCH_UNIT),
+        post=Facility.objects.get(code="115-03"),
+        gain_share=0.02,
+        gain_residents=170_000,
+        drive_seconds=900.0,
+        suggested_at=now,
+    )
 
 
 @pytest.mark.django_db
@@ -298,7 +373,9 @@ def test_every_url_admits_exactly_the_declared_roles():
     users = {}
     for role in Role:
         user = create_staff_user(username=f"walker-{role.value}", password="walk-the-urls-1")
-        grant_role(user=user, role=role)
+        # Emergency-department staff belong to a hospital: they see its incoming patients.
+        hospital = Facility.objects.get(code=ED_HOSPITAL) if role == Role.ED_STAFF else None
+        grant_role(user=user, role=role, facility=hospital)
         client = Client()
         client.force_login(user)
         clients[role.value] = client
@@ -322,6 +399,8 @@ def test_every_url_admits_exactly_the_declared_roles():
                 continue
             raise
         is_api = url.startswith("/api/")
+        if (rule.query and rule.method != "get") or (rule.query and rule.json is not None):
+            url = f"{url}?{urlencode(rule.query)}"  # a write that names its target in the query
         for who, client in clients.items():
             if rule.json is not None and rule.method == "put":
                 response = client.put(url, rule.json, content_type="application/json")

@@ -21,6 +21,9 @@ from cityhealth.core.errors import DomainError
 from cityhealth.core.problems import bilingual, domain_error_response, problem_response
 from cityhealth.core.roles import Permission
 from cityhealth.emergency.api import router as emergency_router
+from cityhealth.emergency.hospital_api import router as emergency_hospital_router
+from cityhealth.emergency.location_api import router as emergency_location_router
+from cityhealth.emergency.moveup_api import router as emergency_moveup_router
 from cityhealth.facilities.api import router as facilities_router
 from cityhealth.geo.api import router as geo_router
 from cityhealth.people.api import router as people_router
@@ -43,6 +46,9 @@ api.add_router("/facilities", facilities_router, tags=["facilities"])
 api.add_router("/accounts", accounts_router, tags=["accounts"])
 api.add_router("/people", people_router, tags=["people"])
 api.add_router("/emergency", emergency_router, tags=["115 emergency"])
+api.add_router("/emergency", emergency_location_router, tags=["115 emergency"])
+api.add_router("/emergency", emergency_moveup_router, tags=["115 emergency"])
+api.add_router("/emergency", emergency_hospital_router, tags=["115 emergency"])
 
 
 def _roll_back_request() -> None:

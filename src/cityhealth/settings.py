@@ -7,6 +7,7 @@ without explicit allowed hosts.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 from typing import Any
@@ -131,9 +132,26 @@ DEFAULT_SQLITE_PATH = VAR_DIR / "cityhealth.sqlite3"
 DATABASE_URL = os.environ.get("CITYHEALTH_DATABASE_URL", f"sqlite:///{DEFAULT_SQLITE_PATH}")
 
 
+# The web server pools connections per process (`python -m cityhealth.serve` turns this on).
+# Under ASGI Django runs each request's synchronous code in a thread of its own, and
+# connections belong to a thread, so CONN_MAX_AGE cannot keep a connection past its request
+# (it would only leak one per request: Django's documentation asks for 0 under ASGI and for
+# the backend's pool instead). Without a pool every request opened a new connection: a new
+# PostgreSQL backend process, or on SQLite a schema parse and a WAL checkpoint with fsync;
+# that was most of the cost of a device's position report. Commands, the task worker and
+# the tests keep their one connection anyway and need no pool.
+DATABASE_POOL = _env_bool("CITYHEALTH_DATABASE_POOL", default=False)
+# PostgreSQL: the most connections one process opens. A console's live stream holds one
+# while it lasts, so this is well above the requests a process serves at once.
+# SQLite: the most idle connections one process keeps.
+DATABASE_POOL_SIZE = int(os.environ.get("CITYHEALTH_DATABASE_POOL_SIZE", "20"))
+
+
 def _database(url: str) -> dict[str, Any]:
     config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=0))
     if config["ENGINE"] == "django.db.backends.sqlite3":
+        if DATABASE_POOL:
+            config["ENGINE"] = "cityhealth.db.sqlite"  # Django's, with the pool (see there)
         # WAL lets the web server and the worker read while one of them writes; IMMEDIATE
         # transactions take the write lock up front so concurrent writers queue instead of
         # failing with "database is locked" half-way through a transaction.
@@ -143,6 +161,8 @@ def _database(url: str) -> dict[str, Any]:
             "transaction_mode": "IMMEDIATE",
             "timeout": 30,
         }
+        if DATABASE_POOL:
+            config["OPTIONS"]["pool"] = {"max_idle": DATABASE_POOL_SIZE}
         name = config.get("NAME") or ""
         if name and name != ":memory:":
             Path(name).parent.mkdir(parents=True, exist_ok=True)
@@ -150,6 +170,21 @@ def _database(url: str) -> dict[str, Any]:
             config["TEST"] = {"NAME": None}
     else:
         config["TEST"] = {"NAME": os.environ.get("CITYHEALTH_TEST_DATABASE_NAME")}
+        if config["ENGINE"] == "django.db.backends.postgresql" and DATABASE_POOL:
+            # Django's own pool (psycopg_pool, from psycopg[pool]); a request waits at most
+            # `timeout` seconds for a free connection. Health checks: a connection the
+            # server dropped (a restart, a failover) is replaced before a request gets it.
+            if importlib.util.find_spec("psycopg_pool") is None:
+                # Refuse to start rather than fail every request.
+                raise ImproperlyConfigured(
+                    "CITYHEALTH_DATABASE_POOL needs psycopg_pool: install psycopg[pool]."
+                )
+            config.setdefault("OPTIONS", {})["pool"] = {
+                "min_size": 2,
+                "max_size": DATABASE_POOL_SIZE,
+                "timeout": 10,
+            }
+            config["CONN_HEALTH_CHECKS"] = True
     config["ATOMIC_REQUESTS"] = True
     return config
 

@@ -45,6 +45,15 @@ def ensure_permission(principal: object, permission: Permission) -> None:
         raise _forbidden(permission)
 
 
+def ensure_any_permission(principal: object, *permissions: Permission) -> None:
+    """Pass if `principal` holds one of `permissions`; else as `ensure_permission` for the last."""
+    for permission in permissions[:-1]:
+        checker = getattr(principal, "has_permission", None)
+        if principal is not None and checker is not None and checker(permission):
+            return
+    ensure_permission(principal, permissions[-1])
+
+
 def api_principal(request: HttpRequest) -> object:
     """Who is calling an API endpoint: set by Django Ninja's auth on `request.auth`."""
     return getattr(request, "auth", None)

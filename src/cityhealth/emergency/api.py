@@ -21,6 +21,7 @@ permission, calls a service or selector and shapes the answer.
 | `GET /units` | DISPATCH | every active unit with its status and position |
 | `POST /units/{code}/status` | REPORT_UNIT_STATUS | 200; 409 `unit.illegal_status_change` |
 | `POST /units/{code}/positions` | REPORT_UNIT_STATUS | 200 with what was stored and refused |
+| `POST /positions` | REPORT_UNIT_STATUS | 200: a gateway's fixes of many units at once |
 """
 
 from __future__ import annotations
@@ -32,26 +33,15 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from cityhealth.accounts.selectors import actor_of
-from cityhealth.core.access import api_principal, ensure_permission
-from cityhealth.core.errors import PermissionDenied
+from cityhealth.core.access import api_principal, ensure_any_permission, ensure_permission
 from cityhealth.core.roles import Permission
 from cityhealth.emergency import selectors, services, triage
+from cityhealth.emergency.hospital_api import PreAlertOut, pre_alert_out
 from cityhealth.emergency.models import Incident, Unit
 from cityhealth.emergency.recommend import recommend_units
 from cityhealth.facilities.selectors import get_facility
 
 router = Router()
-
-
-def _require_any(principal: object, *permissions: Permission) -> None:
-    """Pass if the caller holds one of `permissions` (401/403 otherwise, as ensure_permission)."""
-    for permission in permissions[:-1]:
-        try:
-            ensure_permission(principal, permission)
-            return
-        except PermissionDenied:
-            continue
-    ensure_permission(principal, permissions[-1])
 
 
 class CallIn(Schema):
@@ -249,7 +239,7 @@ class PositionsOut(Schema):
 @router.post("/calls", response={200: IncidentOut, 201: IncidentOut}, summary="A call rings")
 def report_call(request: HttpRequest, payload: CallIn) -> Status[IncidentOut]:
     principal = api_principal(request)
-    _require_any(principal, Permission.REPORT_CALLS, Permission.DISPATCH)
+    ensure_any_permission(principal, Permission.REPORT_CALLS, Permission.DISPATCH)
     received = services.receive_call(
         call_id=payload.call_id,
         caller_number=payload.caller_number,
@@ -341,7 +331,7 @@ def assign_unit(request: HttpRequest, incident_id: int, payload: AssignIn) -> In
 @router.post("/incidents/{incident_id}/events", response=IncidentOut, summary="Mark a moment")
 def record_event(request: HttpRequest, incident_id: int, payload: EventIn) -> IncidentOut:
     principal = api_principal(request)
-    _require_any(principal, Permission.DISPATCH, Permission.REPORT_UNIT_STATUS)
+    ensure_any_permission(principal, Permission.DISPATCH, Permission.REPORT_UNIT_STATUS)
     incident = selectors.get_incident(incident_id)
     updated = services.record_incident_event(
         incident=incident, event=payload.event, actor=actor_of(principal)
@@ -451,8 +441,10 @@ def report_status(request: HttpRequest, code: str, payload: StatusIn) -> UnitOut
 @router.post("/units/{code}/positions", response=PositionsOut, summary="Positions (AVL)")
 def report_positions(request: HttpRequest, code: str, payload: PositionsIn) -> PositionsOut:
     ensure_permission(api_principal(request), Permission.REPORT_UNIT_STATUS)
-    recorded = services.record_positions(
-        unit=selectors.get_unit(code),
+    # The busiest endpoint (every device, every few seconds): the service reads the unit's id
+    # only, not the unit with its incident as `selectors.get_unit` does.
+    recorded = services.units.record_unit_positions(
+        code=code,
         reports=[
             services.PositionReport(
                 latitude=p.latitude,
@@ -466,6 +458,48 @@ def report_positions(request: HttpRequest, code: str, payload: PositionsIn) -> P
     )
     return PositionsOut(
         stored=recorded.stored, latest_moved=recorded.latest_moved, rejected=recorded.rejected
+    )
+
+
+class FleetPositionIn(PositionIn):
+    unit: str = Field(..., max_length=30)
+
+
+class FleetPositionsIn(Schema):
+    positions: list[FleetPositionIn] = Field(..., max_length=1000)
+
+
+class FleetPositionsOut(Schema):
+    stored: int
+    moved: list[str]
+    rejected: list[str]
+    unknown_units: list[str]
+
+
+@router.post("/positions", response=FleetPositionsOut, summary="Positions of many units (AVL)")
+def report_fleet_positions(request: HttpRequest, payload: FleetPositionsIn) -> FleetPositionsOut:
+    """For a fleet's telematics gateway: the latest fix of each of its units in one request."""
+    ensure_permission(api_principal(request), Permission.REPORT_UNIT_STATUS)
+    recorded = services.units.record_fleet_positions(
+        reports=[
+            (
+                p.unit,
+                services.PositionReport(
+                    latitude=p.latitude,
+                    longitude=p.longitude,
+                    at=p.at,
+                    speed_kmh=p.speed_kmh,
+                    heading=p.heading,
+                ),
+            )
+            for p in payload.positions
+        ]
+    )
+    return FleetPositionsOut(
+        stored=recorded.stored,
+        moved=recorded.moved,
+        rejected=recorded.rejected,
+        unknown_units=recorded.unknown_units,
     )
 
 
@@ -494,7 +528,8 @@ class DestinationOut(Schema):
 def destinations(
     request: HttpRequest, incident_id: int, unit: str = "", age: int | None = None
 ) -> list[DestinationOut]:
-    _require_any(api_principal(request), Permission.DISPATCH, Permission.REPORT_UNIT_STATUS)
+    principal = api_principal(request)
+    ensure_any_permission(principal, Permission.DISPATCH, Permission.REPORT_UNIT_STATUS)
     options = services.choose_destination(
         incident=selectors.get_incident(incident_id),
         unit=selectors.get_unit(unit[:30]) if unit else None,
@@ -523,19 +558,6 @@ class PreAlertIn(Schema):
     facility: str = Field(..., max_length=20)
 
 
-class PreAlertOut(Schema):
-    id: int
-    incident: str
-    unit: str
-    facility: str
-    status: str
-    priority: str
-    created_at: dt.datetime
-    eta_at: dt.datetime
-    acknowledged_at: dt.datetime | None
-    summary: dict[str, Any]
-
-
 @router.post(
     "/incidents/{incident_id}/pre-alerts",
     response={201: PreAlertOut},
@@ -545,25 +567,11 @@ def send_pre_alert(
     request: HttpRequest, incident_id: int, payload: PreAlertIn
 ) -> Status[PreAlertOut]:
     principal = api_principal(request)
-    _require_any(principal, Permission.DISPATCH, Permission.REPORT_UNIT_STATUS)
+    ensure_any_permission(principal, Permission.DISPATCH, Permission.REPORT_UNIT_STATUS)
     alert = services.send_pre_alert(
         incident=selectors.get_incident(incident_id),
         unit=selectors.get_unit(payload.unit),
         facility=get_facility(payload.facility),
         actor=actor_of(principal),
     )
-    return Status(
-        201,
-        PreAlertOut(
-            id=alert.pk,
-            incident=alert.incident.number,
-            unit=alert.unit.code,
-            facility=alert.facility.code,
-            status=alert.status,
-            priority=alert.priority,
-            created_at=alert.created_at,
-            eta_at=alert.eta_at,
-            acknowledged_at=alert.acknowledged_at,
-            summary=alert.summary,
-        ),
-    )
+    return Status(201, pre_alert_out(alert))

@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from cityhealth.facilities.enums import FacilityKind
+
 
 class UnitKind(models.TextChoices):
     ALS_AMBULANCE = "als", _("Ambulance, advanced life support")
@@ -58,7 +60,22 @@ class LocationMethod(models.TextChoices):
     HANDSET = "handset", _("Handset location")
 
 
+class MoveUpStatus(models.TextChoices):
+    PROPOSED = "proposed", _("Proposed")
+    ORDERED = "ordered", _("Ordered")
+    DISMISSED = "dismissed", _("Dismissed")
+    EXPIRED = "expired", _("Expired")  # a newer suggestion replaced it
+
+
 class AssignmentStatus(models.TextChoices):
     ACTIVE = "active", _("Active")
     STOOD_DOWN = "stood_down", _("Stood down")
     COMPLETED = "completed", _("Completed")
+
+
+# Facilities that receive 115 patients (their emergency departments publish a status).
+HOSPITAL_KINDS: tuple[str, ...] = (
+    FacilityKind.GENERAL_HOSPITAL,
+    FacilityKind.SPECIALIST_HOSPITAL,
+    FacilityKind.CENTRAL_HOSPITAL,
+)

@@ -55,3 +55,15 @@ def stale_draft(*, version: int) -> Conflict:
 
 def invalid(code: str, *, vi: str, en: str, field: str | None = None) -> InvalidInput:
     return InvalidInput(code, vi=vi, en=en, field=field)
+
+
+def move_up_not_found() -> NotFound:
+    return not_found("Move-up", "đề xuất điều chuyển xe")
+
+
+def move_up_closed() -> Conflict:
+    return Conflict(
+        "move_up.closed",
+        vi="Đề xuất điều chuyển này đã được xử lý hoặc đã có đề xuất mới hơn.",
+        en="This move-up was already decided or a newer one replaced it.",
+    )

@@ -13,13 +13,10 @@ countdown is simply re-rendered by the server on each poll.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
-from typing import Any
 
 from django.contrib import messages
 from django.db import transaction
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -31,65 +28,21 @@ from cityhealth.accounts.models import User
 from cityhealth.accounts.selectors import actor_of
 from cityhealth.core import clock
 from cityhealth.core.access import page_requires
-from cityhealth.core.errors import DomainError, PermissionDenied, not_found
+from cityhealth.core.errors import DomainError
 from cityhealth.core.roles import Permission, Role
-from cityhealth.emergency import services
+from cityhealth.emergency import selectors, services
+from cityhealth.emergency.enums import HOSPITAL_KINDS
 from cityhealth.emergency.models import (
-    OPEN_PRE_ALERT_STATUSES,
     Capability,
     EmergencyDepartmentStatus,
-    PreAlert,
 )
-from cityhealth.emergency.services.destination import HOSPITAL_KINDS
 from cityhealth.facilities.models import Facility
 
-# An alert whose patient never came (nobody closed it) leaves the screen this long after
-# its ETA, so the list shows what is coming, not yesterday's forgotten runs.
-SHOWN_AFTER_ETA = dt.timedelta(hours=2)
 POLL_SECONDS = 2
 
 
-def _own_facilities(user: Any) -> QuerySet[Facility]:
-    return Facility.objects.filter(
-        memberships__user=user, memberships__role=Role.ED_STAFF, kind__in=HOSPITAL_KINDS
-    ).distinct()
-
-
 def _facility_for(request: HttpRequest, code: str) -> Facility | None:
-    """The hospital whose page this is; None when an administrator has not picked one yet or
-    the account belongs to no hospital."""
-    user = request.user
-    if isinstance(user, User) and Role.ADMIN in user.roles:
-        if not code:
-            return None
-        facility = Facility.objects.filter(code=code, kind__in=HOSPITAL_KINDS).first()
-        if facility is None:
-            raise not_found("Facility", "cơ sở y tế")
-        return facility
-    own = _own_facilities(user)
-    if not code:
-        return own.order_by("code").first()
-    facility = own.filter(code=code).first()
-    if facility is None:
-        raise PermissionDenied(
-            "pre_alert.other_hospital",
-            vi="Bạn chỉ xem được bệnh nhân đang đến bệnh viện của mình.",
-            en="You may only see the patients coming to your own hospital.",
-        )
-    return facility
-
-
-def incoming_alerts(facility: Facility) -> list[PreAlert]:
-    """Open alerts for `facility`, the soonest arrival first."""
-    return list(
-        PreAlert.objects.filter(
-            facility=facility,
-            status__in=OPEN_PRE_ALERT_STATUSES,
-            eta_at__gte=clock.now() - SHOWN_AFTER_ETA,
-        )
-        .select_related("incident", "unit")
-        .order_by("eta_at")
-    )
+    return selectors.receiving_hospital(request.user, code)
 
 
 def _is_admin(request: HttpRequest) -> bool:
@@ -110,7 +63,7 @@ def incoming(request: HttpRequest) -> HttpResponse:
             if _is_admin(request)
             else []
         ),
-        "alerts": incoming_alerts(facility) if facility else [],
+        "alerts": selectors.incoming_pre_alerts(facility) if facility else [],
         "status": status,
         "capabilities": [
             str(label)
@@ -151,9 +104,7 @@ def incoming_acknowledge(request: HttpRequest) -> HttpResponse:
     raw = request.POST.get("pre_alert", "")
 
     def acknowledge(facility: Facility) -> None:
-        alert = PreAlert.objects.filter(pk=int(raw) if raw.isdigit() else 0).first()
-        if alert is None:
-            raise not_found("Pre-alert", "báo trước")
+        alert = selectors.get_pre_alert(int(raw) if raw.isdigit() else 0)
         services.acknowledge_pre_alert(
             pre_alert=alert, facility=facility, actor=actor_of(request.user)
         )
@@ -180,3 +131,18 @@ def incoming_status(request: HttpRequest) -> HttpResponse:
         )
 
     return _act(request, update, str(_("Status published.")))
+
+
+@require_POST
+@page_requires(Permission.RECEIVE_PRE_ALERTS)
+def incoming_arrived(request: HttpRequest) -> HttpResponse:
+    """The announced patient is in the department: the alert leaves the screen."""
+    raw = request.POST.get("pre_alert", "")
+
+    def arrived(facility: Facility) -> None:
+        alert = selectors.get_pre_alert(int(raw) if raw.isdigit() else 0)
+        services.close_pre_alert(
+            pre_alert=alert, outcome="arrived", facility=facility, actor=actor_of(request.user)
+        )
+
+    return _act(request, arrived, str(_("Arrival recorded.")))

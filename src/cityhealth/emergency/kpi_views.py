@@ -20,6 +20,7 @@ from cityhealth.core import clock
 from cityhealth.core.access import page_requires
 from cityhealth.core.roles import Permission
 from cityhealth.emergency import kpis, selectors
+from cityhealth.emergency.coverage import ward_points
 from cityhealth.emergency.enums import Priority
 
 # A year of incidents (≈ 40,000) computes in well under a second; longer spans would not.
@@ -163,7 +164,7 @@ def _minutes(seconds: float | None) -> float | None:
 def coverage_json(request: HttpRequest) -> JsonResponse:
     """Per ward, the minutes from the quickest available unit now, and the residents' shares."""
     coverage = kpis.compute_coverage(
-        origins=kpis.available_unit_points(), wards=kpis.ward_points(), at=clock.now()
+        origins=kpis.available_unit_points(), wards=ward_points(), at=clock.now()
     )
     payload = {
         "at": coverage.at.isoformat(),

@@ -34,8 +34,13 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from numpy.typing import NDArray
 
-from cityhealth.core.datafiles import data_path, read_csv
-from cityhealth.core.errors import InvalidInput
+from cityhealth.core.datafiles import data_path
+from cityhealth.emergency.coverage import (
+    LatLon,
+    WardPoint,
+    quickest,
+    ward_travel_table,
+)
 from cityhealth.emergency.enums import Priority, UnitStatus
 from cityhealth.emergency.models import Incident, Unit
 from cityhealth.emergency.routing import TravelModel
@@ -43,7 +48,6 @@ from cityhealth.emergency.selectors import unit_point
 
 FloatArray = NDArray[np.float64]
 Metric = Literal["call_to_answer", "answer_to_dispatch", "response"]
-LatLon = tuple[float, float]
 
 METRICS: dict[Metric, tuple[str, str]] = {
     "call_to_answer": ("received_at", "answered_at"),
@@ -57,7 +61,6 @@ COVERAGE_MINUTES = (8, 15)
 # A unit in these states can take a new call now (a returning crew is cleared for work).
 AVAILABLE_STATUSES = (UnitStatus.AVAILABLE, UnitStatus.RETURNING)
 STANDARDS_FILE = ("emergency", "response_standards.json")
-WARDS_FILE = ("geo", "hanoi_wards_2025.csv")
 
 
 # --- period --------------------------------------------------------------------------------
@@ -299,15 +302,6 @@ def _standard(item: dict[str, Any]) -> Standard:
 
 
 @dataclass(frozen=True)
-class WardPoint:
-    code: str
-    name: str
-    population: int
-    lat: float
-    lon: float
-
-
-@dataclass(frozen=True)
 class WardCoverage:
     ward: WardPoint
     seconds: float | None  # the quickest available unit; None when none can be timed
@@ -320,21 +314,6 @@ class Coverage:
     wards: tuple[WardCoverage, ...]
     population: int
     shares: dict[int, float]  # minutes → share of residents within them
-
-
-@lru_cache(maxsize=1)
-def ward_points() -> tuple[WardPoint, ...]:
-    """Hà Nội's 126 wards: the label point the travel model also uses, and the population."""
-    return tuple(
-        WardPoint(
-            code=row["code"],
-            name=row["name"],
-            population=int(row["population"] or 0),
-            lat=float(row["latitude"]),
-            lon=float(row["longitude"]),
-        )
-        for row in read_csv(*WARDS_FILE)
-    )
 
 
 def available_unit_points() -> list[LatLon]:
@@ -352,14 +331,11 @@ def compute_coverage(
     at: dt.datetime,
     model: TravelModel | None = None,
 ) -> Coverage:
-    """One travel-time query per ward centre with every unit as an origin; keep the best."""
-    routing = (model or TravelModel.shared()) if origins else None
+    """The quickest available unit for every ward centre."""
+    best = quickest(ward_travel_table(origins=origins, at=at, model=model, wards=wards))
     covered = tuple(
-        WardCoverage(
-            ward=ward,
-            seconds=None if routing is None else _quickest(routing, origins, ward, at),
-        )
-        for ward in wards
+        WardCoverage(ward=ward, seconds=float(s) if np.isfinite(s) else None)
+        for ward, s in zip(wards, best, strict=True)
     )
     population = sum(ward.population for ward in wards)
     shares = {
@@ -367,19 +343,6 @@ def compute_coverage(
         for minutes in COVERAGE_MINUTES
     }
     return Coverage(at=at, units=len(origins), wards=covered, population=population, shares=shares)
-
-
-def _quickest(
-    model: TravelModel, origins: Sequence[LatLon], ward: WardPoint, at: dt.datetime
-) -> float | None:
-    try:
-        estimate = model.travel_seconds(
-            origins=list(origins), destination=(ward.lat, ward.lon), at=at
-        )
-    except InvalidInput:  # a ward point outside the modelled city: no claim made
-        return None
-    best = float(np.min(estimate.seconds))
-    return best if np.isfinite(best) else None
 
 
 def _share_within(covered: Iterable[WardCoverage], *, seconds: int, population: int) -> float:

@@ -9,7 +9,8 @@ from __future__ import annotations
 from cityhealth.emergency.enums import UnitStatus as S
 
 LEGAL_TRANSITIONS: dict[str, frozenset[str]] = {
-    S.AVAILABLE: frozenset({S.DISPATCHED, S.OUT_OF_SERVICE}),
+    # returning: driving to another post on the dispatcher's move-up order
+    S.AVAILABLE: frozenset({S.DISPATCHED, S.RETURNING, S.OUT_OF_SERVICE}),
     S.DISPATCHED: frozenset({S.EN_ROUTE, S.AVAILABLE}),  # available: stood down before rolling
     S.EN_ROUTE: frozenset({S.ON_SCENE, S.RETURNING}),  # returning: stood down on the way
     S.ON_SCENE: frozenset({S.TRANSPORTING, S.RETURNING}),  # returning: no transport needed

@@ -10,6 +10,7 @@ from cityhealth.emergency.enums import (
     AssignmentStatus,
     IncidentStatus,
     LocationMethod,
+    MoveUpStatus,
     Operator,
     Priority,
     UnitKind,
@@ -25,6 +26,10 @@ class Unit(models.Model):
     operator_name = models.CharField(_("operator name"), max_length=200, blank=True)
     # Where it waits between jobs: a 115 centre or station, or a hospital.
     home = models.ForeignKey(
+        "facilities.Facility", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    # Where the dispatcher moved it to wait instead (a move-up), until its next job.
+    standby_post = models.ForeignKey(
         "facilities.Facility", on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     capabilities = models.JSONField(_("capabilities"), default=list, blank=True)
@@ -331,3 +336,63 @@ class PreAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.incident_id}/{self.unit_id} → {self.facility_id} ({self.status})"
+
+
+class HandsetLocation(models.Model):
+    """A position the caller's phone sent by itself (Advanced Mobile Location: an SMS or an
+    HTTPS message the handset emits when it dials the emergency number). It may come before
+    the telephone system reports the call, so it waits for the call by the caller's number."""
+
+    message_id = models.CharField(max_length=64, unique=True)  # a retried message finds it
+    caller_number = models.CharField(max_length=20)
+    latitude = models.FloatField()
+    longitude = models.FloatField()
+    accuracy_m = models.PositiveIntegerField()
+    positioned_at = models.DateTimeField()  # when the handset had the fix
+    received_at = models.DateTimeField()
+    source = models.CharField(max_length=10)  # "sms", "https"
+    incident = models.ForeignKey(
+        Incident,
+        on_delete=models.PROTECT,
+        related_name="handset_locations",
+        null=True,
+        blank=True,
+    )
+
+    class Meta:
+        db_table = "emergency_handset_locations"
+        indexes = [
+            models.Index(fields=["caller_number", "received_at"], name="emergency_handset_caller"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.caller_number} ±{self.accuracy_m} m"
+
+
+class MoveUp(models.Model):
+    """A suggestion, made after an assignment, to move a standing unit to another post so that
+    the city stays covered; the dispatcher orders it or dismisses it."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="move_ups")
+    post = models.ForeignKey("facilities.Facility", on_delete=models.PROTECT, related_name="+")
+    after_incident = models.ForeignKey(
+        Incident, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    # Expected share of the city's demand reached within 15 minutes gained (MEXCLP), and the
+    # residents that share stands for.
+    gain_share = models.FloatField()
+    gain_residents = models.PositiveIntegerField()
+    drive_seconds = models.FloatField()
+    status = models.CharField(
+        max_length=10, choices=MoveUpStatus.choices, default=MoveUpStatus.PROPOSED
+    )
+    suggested_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        db_table = "emergency_move_ups"
+        indexes = [models.Index(fields=["status", "suggested_at"], name="emergency_move_up_open")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} → {self.post_id}"

@@ -11,8 +11,8 @@ ambulances arriving within a tolerance of the fastest (5, 10, 15 minutes), the o
 departure leaves the fewest residents without any free unit within 15 minutes goes first
 (a deterministic form of the DMEXCLP rule the simulation uses). Every option says how many
 residents it would leave uncovered. The ward-by-unit travel table behind it (about a quarter
-of a second) is kept for the minute while the same units are free, so it can lag up to a
-minute behind moving units.
+of a second) is kept for the minute while the same units are free and none has moved more
+than about a kilometre.
 """
 
 from __future__ import annotations
@@ -23,10 +23,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from cityhealth.core import clock
-from cityhealth.core.errors import InvalidInput
 from cityhealth.emergency import errors
+from cityhealth.emergency.coverage import sole_cover_loss, ward_points, ward_travel_table
 from cityhealth.emergency.enums import UnitKind
-from cityhealth.emergency.kpis import ward_points
 from cityhealth.emergency.lifecycle import ASSIGNABLE
 from cityhealth.emergency.models import Incident, Unit
 from cityhealth.emergency.routing import Access, TravelModel, Vehicle
@@ -184,22 +183,17 @@ _last_table: dict[str, dict[int, int]] = {}
 
 def _coverage_lost(*, units: list[Unit], at: dt.datetime, travel: TravelModel) -> dict[int, int]:
     """Unit id → residents of the wards that only this unit reaches within 15 minutes."""
-    key = f"{at:%Y%m%d%H%M}:" + ",".join(str(u.pk) for u in sorted(units, key=lambda u: u.pk))
+    usable = [(u, p) for u in units if (p := unit_point(u)) is not None]
+    # Same minute, same free units within about a kilometre of where they were: same table.
+    key = f"{at:%Y%m%d%H%M}:" + ",".join(
+        f"{u.pk}@{p[0]:.2f},{p[1]:.2f}" for u, p in sorted(usable, key=lambda item: item[0].pk)
+    )
     if key in _last_table:
         return _last_table[key]
-    usable = [(u, p) for u in units if (p := unit_point(u)) is not None]
-    lost: dict[int, int] = {u.pk: 0 for u, _p in usable}
-    origins = [p for _u, p in usable]
-    for ward in ward_points() if origins else ():
-        try:
-            estimate = travel.travel_seconds(
-                origins=origins, destination=(ward.lat, ward.lon), at=at
-            )
-        except InvalidInput:  # a ward point outside the modelled city: no claim made
-            continue
-        reach = np.flatnonzero(estimate.seconds <= COVER_SECONDS)
-        if len(reach) == 1:
-            lost[usable[int(reach[0])][0].pk] += ward.population
+    table = ward_travel_table(origins=[p for _u, p in usable], at=at, model=travel)
+    population = np.array([ward.population for ward in ward_points()], dtype=np.int64)
+    loss = sole_cover_loss(table, population, within_s=COVER_SECONDS)
+    lost = {u.pk: int(loss[i]) for i, (u, _p) in enumerate(usable)}
     _last_table.clear()
     _last_table[key] = lost
     return lost

@@ -19,6 +19,7 @@ from django.core.handlers.asgi import ASGIRequest
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -26,6 +27,7 @@ from cityhealth.accounts.selectors import actor_of
 from cityhealth.core.access import page_requires
 from cityhealth.core.roles import Permission
 from cityhealth.emergency import selectors, services
+from cityhealth.emergency.places import roads_geojson
 from cityhealth.geo.selectors import list_wards
 
 
@@ -35,6 +37,12 @@ def dispatch_room(request: HttpRequest) -> HttpResponse:
     context = {
         "incidents": list(selectors.open_incidents()[:100]),
         "units": list(selectors.list_units()),
+        "console_text": {
+            "order": str(_("Move it")),
+            "dismiss": str(_("Dismiss")),
+            "minutes": str(_("min")),
+            "residents": str(_("residents within 15 min")),
+        },
     }
     return render(request, "emergency/dispatch_room.html", context)
 
@@ -70,6 +78,17 @@ def call_taker(request: HttpRequest, incident_id: int) -> HttpResponse:
             "offline": str(_("Not saved yet: the server does not answer. Keep typing.")),
             "assign": str(_("Send")),
             "minutes": str(_("min")),
+            "no_place": str(_("No such place: pick the ward, or click where the caller is.")),
+            "alley": str(_("An alley: ask whether a car reaches the door.")),
+            "within": str(_("within")),
+            "handset": str(_("The caller's phone sent its position")),
+            "use_handset": str(_("Use it (Alt+H)")),
+            "ago": str(_("ago")),
+        },
+        "places_api": "/api/emergency/places",
+        "map": {
+            "wards": reverse("emergency:ward_outlines"),
+            "roads": reverse("emergency:road_lines"),
         },
     }
     context = {
@@ -167,5 +186,14 @@ def console_events(request: HttpRequest) -> StreamingHttpResponse:
 def ward_outlines(request: HttpRequest) -> HttpResponse:
     """The 126 ward outlines for the console's map (drawn without online map tiles)."""
     response = HttpResponse(selectors.ward_outlines_geojson(), content_type="application/geo+json")
+    response["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+@require_GET
+@page_requires(Permission.DISPATCH)
+def road_lines(request: HttpRequest) -> HttpResponse:
+    """The drivable ways of the loaded extracts, drawn under the wards on the dispatch maps."""
+    response = HttpResponse(roads_geojson(), content_type="application/geo+json")
     response["Cache-Control"] = "private, max-age=86400"
     return response

@@ -5,6 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class FacilityKind(models.TextChoices):
     GENERAL_HOSPITAL = "general_hospital", _("General hospital")
     SPECIALIST_HOSPITAL = "specialist_hospital", _("Specialist hospital")
+    # A national hospital in the city, run by a ministry (or a national university), not by the
+    # city's Department of Health.
+    CENTRAL_HOSPITAL = "central_hospital", _("Central hospital (Ministry-run)")
     EMERGENCY_CENTRE = "emergency_centre", _("115 emergency centre")
     EMERGENCY_STATION = "emergency_station", _("115 emergency station")
     COMMUNE_HEALTH_STATION = "commune_health_station", _("Commune health station")

@@ -47,6 +47,16 @@ _EMERGENCY_KINDS = {
 }
 _FACILITY_CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,19}$")
 _INSURANCE_CODE = re.compile(r"^\d{5}$")
+# Where a hospital row comes from, kept on the facility (`source_note`).
+_CITY_SOURCE = (
+    "Department of Health hospital list (2025); insurance code from an old BHYT list, "
+    "to re-verify; see data/facilities/SOURCE.md"
+)
+_CENTRAL_SOURCE = (
+    "central hospital in the city, not under the Department of Health: name and location from "
+    "OpenStreetMap (2024-09), insurance code only where a source gives one; see "
+    "data/facilities/SOURCE.md"
+)
 
 # Fields of Facility that the loader owns; everything else (is_active) is left to the admin.
 _FACILITY_FIELDS = (
@@ -75,9 +85,10 @@ _SERVICE_POINT_FIELDS = ("name", "name_en", "kind", "floor", "position")
 def load_facilities(*, province_code: str = "01") -> LoadReport:
     """Upsert the facilities of a province with their departments and service points.
 
-    Hospitals and the 115 network come from the files named in `data/facilities/profiles.json`;
-    one commune health station per ward is generated when the profile asks for it. Each facility
-    gets the departments, rooms and counters of its template (`department_templates.json`).
+    Hospitals (the city's own and the central ones in the city) and the 115 network come from
+    the files named in `data/facilities/profiles.json`; one commune health station per ward is
+    generated when the profile asks for it. Each facility gets the departments, rooms and
+    counters of its template (`department_templates.json`).
     """
     profile = _profile(province_code)
     wards = {ward.code: ward for ward in list_wards(province=province_code)}
@@ -95,6 +106,11 @@ def load_facilities(*, province_code: str = "01") -> LoadReport:
         specs += [
             _hospital_spec(row, province_code, wards)
             for row in read_csv("facilities", str(profile["hospitals"]))
+        ]
+    if profile.get("central_hospitals"):
+        specs += [
+            _hospital_spec(row, province_code, wards, central=True)
+            for row in read_csv("facilities", str(profile["central_hospitals"]))
         ]
     if profile.get("emergency"):
         specs += [
@@ -125,6 +141,9 @@ class FacilitySpec:
     values: dict[str, Any]
     parent_code: str = ""
     template_name: str = ""
+    # The kind whose templates fit when the facility's own kind has none: a central hospital
+    # is laid out like the general or specialist hospital it is.
+    layout_kind: str = ""
     template: tuple[DepartmentSpec, ...] = ()
 
 
@@ -195,11 +214,16 @@ def _common(row: dict[str, str], source: str, province_code: str) -> dict[str, A
     }
 
 
-def _hospital_spec(row: dict[str, str], province_code: str, wards: dict[str, Ward]) -> FacilitySpec:
-    source = "hospitals file"
-    kind = _HOSPITAL_KINDS.get(row.get("kind", ""))
-    if kind is None:
+def _hospital_spec(
+    row: dict[str, str], province_code: str, wards: dict[str, Ward], *, central: bool = False
+) -> FacilitySpec:
+    """A hospital row. The city's hospitals are general or specialist by their `kind`; a central
+    (ministry-run) hospital is of its own kind, and its row's `kind` only picks its layout."""
+    source = "central hospitals file" if central else "hospitals file"
+    layout_kind = _HOSPITAL_KINDS.get(row.get("kind", ""))
+    if layout_kind is None:
         raise _bad_row(source, row, "kind must be general or specialist")
+    kind = FacilityKind.CENTRAL_HOSPITAL if central else layout_kind
     specialty = row.get("specialty", "")
     if specialty:
         _choice(specialty, Specialty.values, source, row)
@@ -219,12 +243,14 @@ def _hospital_spec(row: dict[str, str], province_code: str, wards: dict[str, War
         "location_is_approximate": False,
         "listing_status": status,
         "note": "; ".join(note for note in notes if note),
-        "source_note": (
-            "Department of Health hospital list (2025); insurance code from an old BHYT list, "
-            "to re-verify; see data/facilities/SOURCE.md"
-        ),
+        "source_note": _CENTRAL_SOURCE if central else _CITY_SOURCE,
     }
-    return FacilitySpec(code=row["code"], values=values, template_name=row.get("template", ""))
+    return FacilitySpec(
+        code=row["code"],
+        values=values,
+        template_name=row.get("template", ""),
+        layout_kind=layout_kind,
+    )
 
 
 def _emergency_spec(
@@ -327,10 +353,12 @@ class Templates:
     _built: dict[str, tuple[DepartmentSpec, ...]] = field(default_factory=dict)
 
     def resolve(self, spec: FacilitySpec) -> tuple[DepartmentSpec, ...]:
-        """The departments of a facility: its named template, else kind:specialty, else kind."""
-        kind, specialty = spec.values["kind"], spec.values["specialty"]
+        """The departments of a facility: its named template, else kind:specialty, else kind,
+        trying its own kind first and then its layout kind."""
+        specialty = spec.values["specialty"]
         candidates = [spec.template_name] if spec.template_name else []
-        candidates += [f"{kind}:{specialty}", str(kind)]
+        for kind in dict.fromkeys(str(k) for k in (spec.values["kind"], spec.layout_kind) if k):
+            candidates += [f"{kind}:{specialty}", kind]
         for name in candidates:
             if name in self.layouts:
                 if name not in self._built:

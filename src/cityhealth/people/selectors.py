@@ -28,6 +28,7 @@ from cityhealth.core.audit import record_audit
 from cityhealth.core.errors import NotFound
 from cityhealth.core.identifiers import parse_citizen_id
 from cityhealth.core.names import name_key
+from cityhealth.core.phones import national_form
 from cityhealth.core.roles import Permission
 from cityhealth.geo.selectors import get_ward
 from cityhealth.people import errors
@@ -52,7 +53,6 @@ SEARCH_LIMIT_MAX = 100
 # Prefix matches are taken from a bounded window of the index before they are ordered, so a
 # very short prefix ("nguyen") costs a few hundred index entries, not millions of rows.
 PREFIX_WINDOW = 500
-_PHONE_SEPARATORS = re.compile(r"[\s.\-()]")
 _PHONE = re.compile(r"0[0-9]{9,10}")
 _WARD_CODE = re.compile(r"[0-9]{5}")
 _FACILITY = re.compile(r"[A-Za-z0-9._\-]{1,20}")
@@ -73,13 +73,9 @@ def may(principal: object, permission: Permission) -> bool:
 
 def normalise_phone(text: str) -> str:
     """Digits of a Vietnamese phone number, "0912345678"; "" for blank; InvalidInput else."""
-    digits = _PHONE_SEPARATORS.sub("", text or "")
+    digits = national_form(text)
     if not digits:
         return ""
-    if digits.startswith("+84"):
-        digits = "0" + digits[3:]
-    elif digits.startswith("84") and len(digits) in (11, 12):
-        digits = "0" + digits[2:]
     if not _PHONE.fullmatch(digits):
         raise errors.invalid(
             "person.bad_phone",

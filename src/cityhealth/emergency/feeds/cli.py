@@ -101,7 +101,8 @@ def _phone(client: DispatchClient, options: dict[str, Any], write: Write) -> Non
     )
     write(
         f"{result.reports} reports: {result.created} new incidents, "
-        f"{result.repeated} repeats, {len(result.failed)} refused"
+        f"{result.repeated} repeats, {result.handset_locations} handset positions, "
+        f"{len(result.failed)} refused"
     )
     for failure in result.failed:
         write(f"  refused {failure}")

@@ -100,6 +100,28 @@ class DispatchClient:
         status, incident = self._exchange("POST", "/api/emergency/calls", body)
         return ReportedCall(created=status == 201, incident=incident)
 
+    def report_handset_location(
+        self,
+        *,
+        message_id: str,
+        caller_number: str,
+        latitude: float,
+        longitude: float,
+        accuracy_m: int,
+        source: str = "sms",
+    ) -> dict[str, Any]:
+        """The position a caller's phone sent by itself; the same `message_id` is kept once."""
+        body = {
+            "message_id": message_id,
+            "caller_number": caller_number,
+            "latitude": latitude,
+            "longitude": longitude,
+            "accuracy_m": accuracy_m,
+            "source": source,
+        }
+        answer: dict[str, Any] = self._send("POST", "/api/emergency/handset-locations", body)
+        return answer
+
     def report_positions(self, *, code: str, positions: Sequence[Position]) -> dict[str, Any]:
         """Positions of unit `code`, in any order; answers what was stored and refused."""
         body = {"positions": [p.as_json() for p in positions]}

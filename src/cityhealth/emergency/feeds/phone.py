@@ -1,7 +1,9 @@
 """A simulated telephone system: reports ringing 115 calls the way a PBX webhook does.
 
 Real webhooks are retried (the same `call_id` arrives twice) and can overtake each other
-(a later ring reported first), and some callers hide their number. The plan is fixed by the
+(a later ring reported first), and some callers hide their number. Most smartphones also
+send their own position a moment after dialling (Advanced Mobile Location), with an accuracy
+from a few metres outdoors to a few hundred indoors. The plan is fixed by the
 seed, so a run can be repeated; `prefix` keeps one run's call ids apart from another's.
 """
 
@@ -24,6 +26,9 @@ MOBILE_PREFIXES = (
 HIDDEN_SHARE = 0.08  # callers who withhold their number
 REPEAT_SHARE = 0.10  # webhooks delivered twice
 SWAP_SHARE = 0.10  # a ring reported after the next one
+HANDSET_SHARE = 0.70  # callers whose phone sends its position
+CENTRE = (21.0285, 105.8542)
+SPREAD_DEG = 0.03  # about 3 km around the centre
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,7 @@ class CallReport:
     caller_number: str  # "" when hidden
     rang_s: float  # seconds after the start of the run when it rang
     repeat: bool = False
+    handset: tuple[float, float, int] | None = None  # latitude, longitude, accuracy (m)
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,7 @@ class PhoneRun:
     reports: int  # requests sent
     created: int  # new incidents
     repeated: int  # answered with an incident already open
+    handset_locations: int  # positions sent by callers' phones
     failed: list[str]  # "call_id: error" for each report refused
 
 
@@ -54,7 +61,14 @@ def plan_calls(*, count: int, seed: int, rate_per_min: float, prefix: str) -> li
     for index in range(count):
         rang += rng.expovariate(rate_per_min / 60.0)  # Poisson arrivals
         number = "" if rng.random() < HIDDEN_SHARE else mobile_number(rng)
-        calls.append(CallReport(f"{prefix}-{index:05d}", number, round(rang, 3)))
+        handset = None
+        if rng.random() < HANDSET_SHARE:  # sent even when the number is hidden to the PBX
+            handset = (
+                round(rng.gauss(CENTRE[0], SPREAD_DEG), 6),
+                round(rng.gauss(CENTRE[1], SPREAD_DEG), 6),
+                min(int(rng.lognormvariate(3.3, 0.9)), 2000),  # median ~27 m
+            )
+        calls.append(CallReport(f"{prefix}-{index:05d}", number, round(rang, 3), handset=handset))
     sent: list[CallReport] = []
     for call in calls:
         sent.append(call)
@@ -80,7 +94,7 @@ def run_phone(
     Each call carries the real time it rang, so a report that arrives late or out of order
     still sorts right in the queue (and is never stamped in the future)."""
     started = now()
-    created = repeated = 0
+    created = repeated = handset_locations = 0
     failed: list[str] = []
     clock_s = 0.0  # how far into the plan the switchboard is
     for report in reports:
@@ -100,4 +114,24 @@ def run_phone(
         repeated += not answer.created
         if on_report is not None:
             on_report(report, answer.created, str(answer.incident.get("number", "?")))
-    return PhoneRun(reports=len(reports), created=created, repeated=repeated, failed=failed)
+        if report.handset is not None and report.caller_number and not report.repeat:
+            lat, lon, accuracy = report.handset
+            try:
+                client.report_handset_location(
+                    message_id=f"{report.call_id}-aml",
+                    caller_number=report.caller_number,
+                    latitude=lat,
+                    longitude=lon,
+                    accuracy_m=accuracy,
+                )
+            except Exception as error:  # the call itself is in; only its position is missing
+                failed.append(f"{report.call_id}-aml: {error}")
+                continue
+            handset_locations += 1
+    return PhoneRun(
+        reports=len(reports),
+        created=created,
+        repeated=repeated,
+        handset_locations=handset_locations,
+        failed=failed,
+    )

@@ -3,6 +3,10 @@
 Demand: every place is split into up to seven points (its centre and a ring at 60% of its
 radius), each carrying an equal share of the place's crowd. Posts are reached on foot, through
 the crowd; ambulances by road, with the routing model's travel times at the event's start.
+
+Sites of one kind are chosen by crowd covered in time, then crowd covered twice, then the
+crowd-weighted time to the nearest site, in that strict order (see `mclp`): extra ambulances
+spread over the crowd instead of queueing beside the first one.
 """
 
 from __future__ import annotations
@@ -42,7 +46,6 @@ MIN_WALK_MS = 0.2
 WALK_DETOUR = 1.3  # walked path / straight line between barriers and stands (assumed)
 POINTS_PER_PLACE = 7
 AMBULANCE_OFFSET_M = 150.0  # generated standby points sit this far outside a place's edge
-BACKUP_WEIGHT = 0.5
 
 
 class SiteKind(StrEnum):
@@ -70,12 +73,17 @@ class DemandPoint:
 
 @dataclass(frozen=True)
 class ChosenSite:
+    """A chosen site and why: what it alone reaches, what it backs up, whom it is nearest to."""
+
     name: str
     lat: float
     lon: float
     kind: SiteKind
     covers: tuple[str, ...]  # demand point names
     crowd_covered: float  # crowd of those points (shared with other sites covering them)
+    crowd_only_here: float = 0.0  # crowd no other chosen site reaches in time
+    crowd_backed_up: float = 0.0  # crowd that would lose its second site in time without it
+    crowd_nearest: float = 0.0  # crowd for which it is the nearest chosen site
 
 
 @dataclass(frozen=True)
@@ -87,6 +95,8 @@ class Layer:
     covered_share: float
     greedy_share: float  # the greedy heuristic on the same problem, for comparison
     uncovered: tuple[DemandPoint, ...]
+    twice_share: float = 0.0  # crowd share reached in time by two sites or more
+    mean_nearest_minutes: float = 0.0  # crowd-weighted time to the nearest chosen site
 
 
 @dataclass(frozen=True)
@@ -121,14 +131,15 @@ def plan_cover(
     ambulances: int | None = None,
     posts: int | None = None,
     coverage_minutes: float = 8.0,
-    backup: bool = False,
+    backup: bool = True,
     drive_times: DriveTimes | None = None,
     inside_city: Locator | None = None,
 ) -> CoverPlan:
     """Choose posts and standby points covering the most people within `coverage_minutes`.
 
     `ambulances` / `posts` default to the estimate's recommendation; `candidate_sites` default to
-    points generated around every place. Raises InvalidInput for bad input.
+    points generated around every place. `backup=False` drops the double-coverage stage (sites
+    are then spread by time alone once coverage is maximal). Raises InvalidInput for bad input.
     """
     inside = inside_city or default_locator()
     check_event(event, inside_city=inside)
@@ -151,16 +162,16 @@ def plan_cover(
     amb_sites = [s for s in candidates if s.kind is SiteKind.AMBULANCE]
     _check_enough("posts", n_post, post_sites)
     _check_enough("ambulances", n_amb, amb_sites)
-    walk = walk_seconds(demand, post_sites) <= limit
+    walk = walk_seconds(demand, post_sites)
     drive_fn = drive_times or default_drive_times()
-    drive = drive_seconds(demand, amb_sites, event.start, drive_fn) <= limit
+    drive = drive_seconds(demand, amb_sites, event.start, drive_fn)
     return CoverPlan(
         event=event,
         estimate=estimate,
         coverage_minutes=coverage_minutes,
         demand=demand,
-        posts=_layer(SiteKind.POST, demand, post_sites, walk, n_post, backup),
-        ambulances=_layer(SiteKind.AMBULANCE, demand, amb_sites, drive, n_amb, backup),
+        posts=_layer(SiteKind.POST, demand, post_sites, walk, limit, n_post, backup),
+        ambulances=_layer(SiteKind.AMBULANCE, demand, amb_sites, drive, limit, n_amb, backup),
         hospitals=nearest_hospitals(lat=demand[0].lat, lon=demand[0].lon),
     )
 
@@ -249,25 +260,29 @@ def _layer(
     kind: SiteKind,
     demand: tuple[DemandPoint, ...],
     sites: Sequence[CandidateSite],
-    cover: mclp.BoolMatrix,
+    seconds: FloatArray,
+    limit: float,
     count: int,
     backup: bool,
 ) -> Layer:
-    weights = np.array([p.crowd for p in demand])
-    chosen = mclp.solve(
-        cover=cover,
-        weights=weights,
-        count=count,
-        backup_weight=BACKUP_WEIGHT if backup else 0.0,
-    )
+    cover: mclp.BoolMatrix = np.asarray(seconds <= limit, dtype=bool)
+    weights = np.array([p.crowd for p in demand], dtype=np.float64)
+    chosen = mclp.solve(cover=cover, weights=weights, count=count, times=seconds, backup=backup)
     greedy = mclp.greedy(cover=cover, weights=weights, count=count)
     total = float(weights.sum())
     reached: NDArray[np.bool_] = np.zeros(len(demand), dtype=bool)
+    times_reached = np.zeros(len(demand), dtype=np.int64)
+    nearest = np.zeros(len(demand), dtype=np.int64)
+    mean_minutes = 0.0
     if len(chosen):
-        reached = np.asarray(cover[:, chosen].any(axis=1), dtype=bool)
+        times_reached = cover[:, chosen].sum(axis=1)
+        reached = times_reached >= 1
+        nearest = mclp.nearest_site(times=seconds, chosen=chosen)
+        closest = seconds[np.arange(len(demand)), chosen[nearest]]
+        mean_minutes = float(weights @ closest) / total / 60
     picked = []
-    for j in chosen:
-        hit = np.flatnonzero(cover[:, j])
+    for position, j in enumerate(chosen):
+        hit = cover[:, j]
         site = sites[int(j)]
         picked.append(
             ChosenSite(
@@ -275,8 +290,11 @@ def _layer(
                 site.lat,
                 site.lon,
                 kind,
-                tuple(demand[i].name for i in hit),
+                tuple(demand[i].name for i in np.flatnonzero(hit)),
                 float(weights[hit].sum()),
+                crowd_only_here=float(weights[hit & (times_reached == 1)].sum()),
+                crowd_backed_up=float(weights[hit & (times_reached == 2)].sum()),
+                crowd_nearest=float(weights[nearest == position].sum()),
             )
         )
     return Layer(
@@ -285,6 +303,8 @@ def _layer(
         covered_share=float(weights[reached].sum()) / total,
         greedy_share=mclp.covered_weight(cover=cover, weights=weights, chosen=greedy) / total,
         uncovered=tuple(p for p, ok in zip(demand, reached.tolist(), strict=True) if not ok),
+        twice_share=float(weights[times_reached >= 2].sum()) / total,
+        mean_nearest_minutes=mean_minutes,
     )
 
 

@@ -13,7 +13,21 @@ import numpy as np
 from cityhealth.core.datafiles import read_csv
 from cityhealth.emergency.routing.geometry import haversine_m
 
-HOSPITALS_FILE = ("facilities", "hanoi_hospitals.csv")
+# The city's hospitals and the central (Ministry-run) ones in the city: both receive 115.
+HOSPITAL_FILES = (
+    ("facilities", "hanoi_hospitals.csv"),
+    ("facilities", "hanoi_central_hospitals.csv"),
+)
+
+
+def general_hospital_rows() -> list[dict[str, str]]:
+    """Rows of the general hospitals with coordinates, city and central, in file order."""
+    return [
+        r
+        for parts in HOSPITAL_FILES
+        for r in read_csv(*parts)
+        if r["kind"] == "general" and r["latitude"] and r["longitude"]
+    ]
 
 
 @dataclass(frozen=True)
@@ -28,11 +42,7 @@ class Hospital:
 
 def nearest_hospitals(*, lat: float, lon: float, count: int = 3) -> tuple[Hospital, ...]:
     """The `count` nearest general hospitals with coordinates, nearest first."""
-    rows = [
-        r
-        for r in read_csv(*HOSPITALS_FILE)
-        if r["kind"] == "general" and r["latitude"] and r["longitude"]
-    ]
+    rows = general_hospital_rows()
     if not rows:
         return ()
     lats = np.array([float(r["latitude"]) for r in rows])

@@ -32,7 +32,15 @@ LABELS = {
         "share": "Tỷ lệ đám đông được bao phủ trong",
         "minutes": "phút",
         "greedy": "so với thuật toán tham lam",
+        "twice": "Tỷ lệ được từ hai điểm trở lên bao phủ (dự phòng khi một điểm bận)",
+        "nearest_mean": "Thời gian trung bình đến điểm gần nhất",
+        "order": "Tiêu chí chọn, theo thứ tự: số người được bao phủ kịp thời; số người được hai "
+        "điểm bao phủ; thời gian đến điểm gần nhất",
         "covers": "bao phủ",
+        "only_here": "duy nhất kịp thời cho",
+        "one_of_two": "một trong hai điểm kịp thời cho",
+        "nearest_for": "gần nhất với",
+        "reserve": "dự bị: không cải thiện tiêu chí nào",
         "uncovered": "Chưa được bao phủ",
         "hospitals": "Bệnh viện tiếp nhận (gần nhất theo đường chim bay)",
     },
@@ -59,7 +67,15 @@ LABELS = {
         "share": "Share of the crowd covered within",
         "minutes": "min",
         "greedy": "greedy heuristic",
+        "twice": "Share covered by two sites or more (a spare when one is busy)",
+        "nearest_mean": "Mean time to the nearest site",
+        "order": "Chosen by, in this order: crowd covered in time; crowd covered by two sites; "
+        "time to the nearest site",
         "covers": "covers",
+        "only_here": "the only one in time for",
+        "one_of_two": "one of two in time for",
+        "nearest_for": "nearest for",
+        "reserve": "reserve: improves no criterion",
         "uncovered": "Not covered",
         "hospitals": "Receiving hospitals (nearest by straight line)",
     },
@@ -117,10 +133,23 @@ def _layer_lines(t: dict[str, str], title: str, layer: Layer, minutes: float) ->
         f"{t['share']} {minutes:g} {t['minutes']}: {layer.covered_share:.0%} "
         f"({t['greedy']}: {layer.greedy_share:.0%})",
     ]
+    if layer.sites:
+        lines += [
+            f"{t['twice']}: {layer.twice_share:.0%}",
+            f"{t['nearest_mean']}: {layer.mean_nearest_minutes:.1f} {t['minutes']}",
+            t["order"],
+        ]
+    # Each site's share in the three criteria is why it was chosen: the crowd it alone reaches
+    # in time, the crowd for which it is one of only two in time, the crowd it is nearest to.
     for k, site in enumerate(layer.sites, start=1):
+        gains = (site.crowd_only_here, site.crowd_backed_up, site.crowd_nearest)
         lines.append(
             f"{k}. {site.name} ({site.lat:.5f}, {site.lon:.5f}) {t['covers']} "
-            f"{len(site.covers)} ({_n(site.crowd_covered)})"
+            f"{len(site.covers)} ({_n(site.crowd_covered)}): "
+            f"{t['only_here']} {_n(site.crowd_only_here)}; "
+            f"{t['one_of_two']} {_n(site.crowd_backed_up)}; "
+            f"{t['nearest_for']} {_n(site.crowd_nearest)}"
+            + ("" if any(gains) else f" ({t['reserve']})")
         )
     if layer.uncovered:
         lines.append(f"{t['uncovered']}: " + ", ".join(p.name for p in layer.uncovered))

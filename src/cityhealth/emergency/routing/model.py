@@ -103,11 +103,14 @@ class TravelModel:
         extracts: Iterable[Path] | None = None,
         data_dir: Path | None = None,
         min_component_nodes: int = DEFAULT_MIN_COMPONENT_NODES,
+        merge: bool = True,
     ) -> TravelModel:
         """Build the model from `data_dir` (default: settings.DATA_DIR).
 
         `extracts`: OSM files for the street-level layer; by default every `.osm`/`.osm.pbf`
-        under `<data_dir>/geo`. Raises RoutingError when a file is missing or unreadable.
+        under `<data_dir>/geo`. `merge=False` keeps every node of the street graphs (the same
+        answers, slower; for comparisons). Raises RoutingError when a file is missing or
+        unreadable.
         """
         if data_dir is None:
             from cityhealth.core.datafiles import data_path
@@ -123,7 +126,12 @@ class TravelModel:
             found = {p for pattern in EXTRACT_PATTERNS for p in (data_dir / "geo").glob(pattern)}
             extracts = sorted(found)
         roads = [
-            RoadGraph(read_extract(path), traffic=traffic, min_component_nodes=min_component_nodes)
+            RoadGraph(
+                read_extract(path),
+                traffic=traffic,
+                min_component_nodes=min_component_nodes,
+                merge=merge,
+            )
             for path in extracts
         ]
         return cls(wards=wards, roads=roads, traffic=traffic)

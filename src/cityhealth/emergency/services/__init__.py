@@ -33,6 +33,15 @@ from cityhealth.emergency.services.destination import (
     update_ed_status,
 )
 from cityhealth.emergency.services.fleet import ensure_demo_fleet
+from cityhealth.emergency.services.handset import (
+    HandsetLocationReceived,
+    record_handset_location,
+)
+from cityhealth.emergency.services.moveups import (
+    dismiss_move_up,
+    order_move_up,
+    suggest_move_up,
+)
 from cityhealth.emergency.services.units import (
     PositionReport,
     PositionsRecorded,
@@ -46,6 +55,7 @@ __all__ = [
     "CapabilitiesLoaded",
     "DestinationOption",
     "HandoverSummary",
+    "HandsetLocationReceived",
     "PositionReport",
     "PositionsRecorded",
     "ReceivedCall",
@@ -56,11 +66,14 @@ __all__ = [
     "choose_destination",
     "close_pre_alert",
     "confirm_location",
+    "dismiss_move_up",
     "ensure_demo_fleet",
     "find_possible_duplicate",
     "handover_summary",
     "load_hospital_capabilities",
+    "order_move_up",
     "receive_call",
+    "record_handset_location",
     "record_incident_event",
     "record_positions",
     "record_treatment",
@@ -71,6 +84,7 @@ __all__ = [
     "save_call_draft",
     "send_pre_alert",
     "stand_down",
+    "suggest_move_up",
     "triage_incident",
     "update_ed_status",
 ]

@@ -8,8 +8,6 @@ second screen cannot overwrite it unseen) until it is confirmed into the inciden
 from __future__ import annotations
 
 import datetime as dt
-import math
-import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -31,22 +29,23 @@ from cityhealth.emergency.routing.geometry import haversine_m
 from cityhealth.emergency.services._shared import (
     OPEN_STATUSES,
     audit,
+    check_point,
+    checked_external_id,
+    checked_phone,
     lock_incident,
     lock_open_incident,
 )
+from cityhealth.emergency.services.handset import attach_waiting_handset_locations
 from cityhealth.geo.models import Ward
 from cityhealth.geo.selectors import get_ward
 
-# Hà Nội's extent with a margin (the ward polygons span 20.56–21.39 N, 105.28–106.02 E).
-CITY_BOUNDS = (20.50, 21.45, 105.25, 106.05)
 # Two calls this close in place and time are probably one emergency (a crash seen by many).
 DUPLICATE_METRES = 200.0
 DUPLICATE_MINUTES = 20
-_CALLER = re.compile(r"\+?[0-9]{3,15}")
-_CALL_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 DRAFT_FIELDS = {
     "address": 300,
     "ward": 5,
+    "location_method": 10,
     "latitude": None,
     "longitude": None,
     "car_reachable": None,
@@ -79,22 +78,20 @@ def receive_call(
 ) -> ReceivedCall:
     """Open an incident for a ringing call. The same `call_id` again (webhooks are retried)
     answers the incident already open; the caller number may be hidden ("")."""
-    call_id = call_id.strip()
-    if not _CALL_ID.fullmatch(call_id):
-        raise errors.invalid(
-            "call.bad_call_id",
-            vi="Mã cuộc gọi từ tổng đài không hợp lệ.",
-            en="The telephone system's call id is not valid.",
-            field="call_id",
-        )
-    number = re.sub(r"[\s.-]", "", caller_number)
-    if number and not _CALLER.fullmatch(number):
-        raise errors.invalid(
-            "call.bad_caller_number",
-            vi="Số máy gọi đến không hợp lệ.",
-            en="The caller's number is not valid.",
-            field="caller_number",
-        )
+    call_id = checked_external_id(
+        call_id,
+        code="call.bad_call_id",
+        vi="Mã cuộc gọi từ tổng đài không hợp lệ.",
+        en="The telephone system's call id is not valid.",
+        field="call_id",
+    )
+    number = checked_phone(
+        caller_number,
+        code="call.bad_caller_number",
+        vi="Số máy gọi đến không hợp lệ.",
+        en="The caller's number is not valid.",
+        field="caller_number",
+    )
     existing = Incident.objects.filter(call_id=call_id).first()
     if existing is not None:
         return ReceivedCall(existing, created=False)
@@ -112,6 +109,7 @@ def receive_call(
         return ReceivedCall(Incident.objects.get(call_id=call_id), created=False)
     incident.number = _number_for(incident)
     incident.save(update_fields=["number"])
+    attach_waiting_handset_locations(incident)
     audit(
         "incident.received",
         actor=actor,
@@ -165,22 +163,6 @@ def save_call_draft(
     locked.version = version + 1
     locked.save(update_fields=["draft", "version"])
     return locked
-
-
-def check_point(latitude: float, longitude: float) -> tuple[float, float]:
-    """A coordinate inside the city, or a clear error (a handset in another province, a
-    swapped latitude and longitude, a map click off the edge)."""
-    south, north, west, east = CITY_BOUNDS
-    if not (math.isfinite(latitude) and math.isfinite(longitude)) or not (
-        south <= latitude <= north and west <= longitude <= east
-    ):
-        raise errors.invalid(
-            "location.outside_city",
-            vi="Vị trí này nằm ngoài Hà Nội; kiểm tra lại (vĩ độ và kinh độ có bị đảo không?).",
-            en="This point is outside Hà Nội; check it (are latitude and longitude swapped?).",
-            field="latitude",
-        )
-    return latitude, longitude
 
 
 def find_possible_duplicate(incident: Incident) -> Incident | None:

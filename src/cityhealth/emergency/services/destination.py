@@ -25,6 +25,7 @@ from django.conf import settings
 from cityhealth.core import clock
 from cityhealth.core.errors import Conflict, not_found
 from cityhealth.emergency import errors
+from cityhealth.emergency.enums import HOSPITAL_KINDS
 from cityhealth.emergency.models import (
     OPEN_PRE_ALERT_STATUSES,
     Capability,
@@ -40,7 +41,7 @@ from cityhealth.emergency.services.care import handover_summary
 from cityhealth.facilities.enums import FacilityKind
 from cityhealth.facilities.models import Facility
 
-HOSPITAL_KINDS = (FacilityKind.GENERAL_HOSPITAL, FacilityKind.SPECIALIST_HOSPITAL)
+# The city's own hospitals and the central (ministry-run) ones: 115 takes patients to both.
 BASES = ("reference", "name", "assumed")
 # Vietnamese children's hospitals take patients under 16 (Luật Trẻ em 2016: a child is < 16).
 CHILD_BELOW_AGE = 16
@@ -459,9 +460,16 @@ def acknowledge_pre_alert(
 
 
 def close_pre_alert(
-    *, pre_alert: PreAlert, outcome: str, actor: str, at: dt.datetime | None = None
+    *,
+    pre_alert: PreAlert,
+    outcome: str,
+    actor: str,
+    facility: Facility | None = None,
+    at: dt.datetime | None = None,
 ) -> PreAlert:
-    """The patient arrived, or is not coming after all (`outcome` arrived or cancelled)."""
+    """The patient arrived, or is not coming after all (`outcome` arrived or cancelled).
+    With `facility` (the receiving hospital closing it) another hospital's alert is not
+    found. Closing an arrival twice (two nurses) changes nothing."""
     if outcome not in (PreAlertStatus.ARRIVED, PreAlertStatus.CANCELLED):
         raise errors.invalid(
             "pre_alert.bad_outcome",
@@ -469,7 +477,9 @@ def close_pre_alert(
             en="The outcome is arrived or cancelled.",
             field="outcome",
         )
-    alert = _locked_alert(pre_alert, None)
+    alert = _locked_alert(pre_alert, facility)
+    if alert.status == outcome:
+        return alert
     if alert.status not in OPEN_PRE_ALERT_STATUSES:
         raise _closed(alert)
     _close(alert, PreAlertStatus(outcome), actor=actor, at=at or clock.now(), why=outcome)

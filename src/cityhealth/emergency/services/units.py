@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from cityhealth.core import clock
 from cityhealth.emergency import errors
@@ -16,16 +16,15 @@ from cityhealth.emergency.models import (
     Assignment,
     Incident,
     Unit,
-    UnitPosition,
     UnitStatusChange,
 )
 from cityhealth.emergency.services._shared import (
     audit,
+    check_point,
     lock_incident,
     lock_open_incident,
     lock_unit,
 )
-from cityhealth.emergency.services.calls import check_point
 
 # A position measured further ahead than this is a device clock gone wrong.
 MAX_CLOCK_AHEAD = dt.timedelta(minutes=2)
@@ -93,7 +92,8 @@ def assign_unit(*, incident: Incident, unit: Unit, actor: str) -> Assignment:
         unit, UnitStatus.DISPATCHED, actor=actor, source="dispatcher", incident=incident, at=now
     )
     unit.incident = incident
-    unit.save(update_fields=["status", "status_since", "incident"])
+    unit.standby_post = None  # after this job it goes home unless moved again
+    unit.save(update_fields=["status", "status_since", "incident", "standby_post"])
     if incident.assigned_at is None:
         incident.assigned_at = now
     incident.status = IncidentStatus.ASSIGNED
@@ -105,7 +105,17 @@ def assign_unit(*, incident: Incident, unit: Unit, actor: str) -> Assignment:
         target_id=incident.pk,
         details={"unit": unit.code, "assignment": assignment.pk},
     )
+    # The cover is thinner now: a move-up is worked out once this is committed (a rolled-back
+    # assignment must not leave a suggestion behind).
+    incident_id = incident.pk
+    transaction.on_commit(lambda: _suggest_move_up_later(incident_id))
     return assignment
+
+
+def _suggest_move_up_later(incident_id: int) -> None:
+    from cityhealth.emergency.tasks import suggest_move_up_after_assignment
+
+    suggest_move_up_after_assignment.enqueue(incident_id=incident_id)
 
 
 def _end_assignment(
@@ -218,8 +228,71 @@ class PositionsRecorded:
 def record_positions(*, unit: Unit, reports: list[PositionReport]) -> PositionsRecorded:
     """Store a device's positions. Reports may arrive late or out of order (a tunnel, a
     retry): all are kept for the track, but only a newer one moves the unit on the map."""
+    return _store_positions(unit.pk, reports)
+
+
+def record_unit_positions(*, code: str, reports: list[PositionReport]) -> PositionsRecorded:
+    """`record_positions` for a device that names its unit by code (the AVL endpoint);
+    an unknown code is `not_found`, as for every other unit endpoint."""
+    with connection.cursor() as cursor:
+        cursor.execute(_UNIT_ID, [code.strip()[:30]])
+        row = cursor.fetchone()
+    if row is None:
+        raise errors.unit_not_found()
+    return _store_positions(int(row[0]), reports)
+
+
+@dataclass(frozen=True)
+class FleetPositionsRecorded:
+    stored: int
+    moved: list[str]  # codes of the units whose current position changed
+    rejected: list[str]  # "CODE: reason" for each refused report, in order
+    unknown_units: list[str]
+
+
+def record_fleet_positions(*, reports: list[tuple[str, PositionReport]]) -> FleetPositionsRecorded:
+    """A gateway's batch: the fixes of many units at once (a fleet's telematics server
+    forwarding its devices' latest fixes every second), each unit as `record_unit_positions`.
+    Units are written in id order, so two gateways sharing units never deadlock."""
+    by_code: dict[str, list[PositionReport]] = {}
+    for code, report in reports:
+        by_code.setdefault(code.strip()[:30], []).append(report)
+    ids = dict(Unit.objects.filter(code__in=list(by_code)).values_list("code", "id"))
+    stored, moved, rejected = 0, [], []
+    for code in sorted(ids, key=ids.__getitem__):
+        recorded = _store_positions(ids[code], by_code[code])
+        stored += recorded.stored
+        if recorded.latest_moved:
+            moved.append(code)
+        rejected += [f"{code}: {reason}" for reason in recorded.rejected]
+    unknown = sorted(code for code in by_code if code not in ids)
+    return FleetPositionsRecorded(
+        stored=stored, moved=moved, rejected=rejected, unknown_units=unknown
+    )
+
+
+# Every crew device reports every few seconds: this is the busiest write of the platform, and
+# on SQLite it runs under the database's single write lock. Its three statements are written
+# out (tables Unit and UnitPosition) rather than built by the ORM each time, which cost more
+# than running them.
+_UNIT_ID = "SELECT id FROM emergency_units WHERE code = %s"
+_INSERT_POSITIONS = (
+    "INSERT INTO emergency_unit_positions "
+    "(unit_id, latitude, longitude, at, received_at, speed_kmh, heading) VALUES "
+)
+_POSITION_ROW = "(%s, %s, %s, %s, %s, %s, %s)"
+_INSERT_ROWS = 500  # bounded statements: a long-silent device may send a long backlog
+# The one conditional UPDATE that moves the unit: no lock taken beforehand, and an older
+# report can never win a race against a newer one.
+_MOVE_UNIT = (
+    "UPDATE emergency_units SET latitude = %s, longitude = %s, position_at = %s "
+    "WHERE id = %s AND (position_at IS NULL OR position_at < %s)"
+)
+
+
+def _store_positions(unit_id: int, reports: list[PositionReport]) -> PositionsRecorded:
     now = clock.now()
-    rows: list[UnitPosition] = []
+    rows: list[PositionReport] = []
     rejected: list[str] = []
     for report in reports:
         try:
@@ -227,28 +300,38 @@ def record_positions(*, unit: Unit, reports: list[PositionReport]) -> PositionsR
         except Exception:
             rejected.append("location.outside_city")
             continue
+        if report.at.tzinfo is None or report.at.utcoffset() is None:
+            rejected.append("position.no_time_zone")  # a device clock that says not which zone
+            continue
         if report.at > now + MAX_CLOCK_AHEAD:
             rejected.append("position.in_the_future")
             continue
-        rows.append(
-            UnitPosition(
-                unit=unit,
-                latitude=report.latitude,
-                longitude=report.longitude,
-                at=report.at,
-                received_at=now,
-                speed_kmh=report.speed_kmh,
-                heading=report.heading,
+        rows.append(report)
+    if not rows:
+        return PositionsRecorded(stored=0, latest_moved=False, rejected=rejected)
+    at = connection.ops.adapt_datetimefield_value  # as the ORM stores a DateTimeField
+    received = at(now)
+    with connection.cursor() as cursor:
+        for first in range(0, len(rows), _INSERT_ROWS):
+            chunk = rows[first : first + _INSERT_ROWS]
+            cursor.execute(
+                _INSERT_POSITIONS + ", ".join([_POSITION_ROW] * len(chunk)),
+                [
+                    value
+                    for r in chunk
+                    for value in (
+                        unit_id,
+                        r.latitude,
+                        r.longitude,
+                        at(r.at),
+                        received,
+                        r.speed_kmh,
+                        r.heading,
+                    )
+                ],
             )
-        )
-    UnitPosition.objects.bulk_create(rows)
-    moved = False
-    if rows:
         newest = max(rows, key=lambda r: r.at)
-        # One conditional UPDATE: no lock, and an older report can never win a race.
-        moved = bool(
-            Unit.objects.filter(pk=unit.pk)
-            .exclude(position_at__gte=newest.at)
-            .update(latitude=newest.latitude, longitude=newest.longitude, position_at=newest.at)
-        )
+        when = at(newest.at)
+        cursor.execute(_MOVE_UNIT, [newest.latitude, newest.longitude, when, unit_id, when])
+        moved = cursor.rowcount > 0
     return PositionsRecorded(stored=len(rows), latest_moved=moved, rejected=rejected)

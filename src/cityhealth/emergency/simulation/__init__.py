@@ -8,6 +8,9 @@
 
 Travel times come from the live travel model, tabulated per congestion level; assumptions
 (demand, priority mix, service times) are listed with their sources in `params`.
+
+A replayed day is a CSV (`read_recorded_day`); `export.recorded_day` and `export.write_day`
+make one from a day of the live dispatch centre (they read the database; the rest does not).
 """
 
 from cityhealth.emergency.simulation.demand import ReplayError, read_recorded_day

@@ -23,6 +23,8 @@ from cityhealth.emergency.simulation.params import (
 )
 
 PRIORITIES = {"P1": 0, "P2": 1, "P3": 2, "P4": 3}
+# A recorded day's CSV header, as `read_recorded_day` reads it and `export.write_day` writes it.
+REPLAY_COLUMNS = ("received_at", "latitude", "longitude", "priority")
 
 
 class ReplayError(ValueError):

@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cityhealth.core.datafiles import read_csv
+from cityhealth.emergency.planning.hospitals import general_hospital_rows
 from cityhealth.emergency.routing import TravelModel, Vehicle
 
 StationSet = Literal[7, 50]
@@ -69,9 +70,7 @@ def build_network(*, stations: StationSet, model: TravelModel | None = None) -> 
     model = model or TravelModel.shared()
     wards = read_csv("geo", "hanoi_wards_2025.csv")
     hospitals = [
-        (r["code"], float(r["latitude"]), float(r["longitude"]))
-        for r in read_csv("facilities", "hanoi_hospitals.csv")
-        if r["latitude"] and r["longitude"] and r["kind"] == "general"
+        (r["code"], float(r["latitude"]), float(r["longitude"])) for r in general_hospital_rows()
     ]
     points = [(w["code"], float(w["latitude"]), float(w["longitude"])) for w in wards]
     base = len(points)

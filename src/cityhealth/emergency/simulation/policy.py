@@ -14,6 +14,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from cityhealth.emergency.coverage import best_move_up, marginal_expected
 from cityhealth.emergency.simulation.network import Network
 from cityhealth.emergency.simulation.params import Scenario
 
@@ -55,27 +56,22 @@ class Dispatcher:
 
     def marginal(self, *, level: int, positions: IntArray) -> FloatArray:
         """Expected coverage each available unit holds on its own (what its leaving costs)."""
-        covers = self.covers[level][positions]
-        k = covers.sum(axis=0)
-        weight = self.demand * (1.0 - self.busy) * self.busy ** np.maximum(k - 1.0, 0.0)
-        result: FloatArray = covers @ weight
-        return result
+        return marginal_expected(self.covers[level][positions], self.demand, busy=self.busy)
 
     def move_up(self, *, level: int, positions: IntArray, at_home: IntArray) -> MoveUp | None:
         """The one relocation worth suggesting after an assignment, if any: the home unit
         that holds least coverage, moved to the station where it adds most."""
-        if len(at_home) == 0:
+        choice = best_move_up(
+            unit_covers=self.covers[level][positions],
+            post_covers=self.covers[level][self.stations],
+            demand=self.demand,
+            busy=self.busy,
+            movable=at_home,
+            min_gain=self.rule.move_up_min_gain,
+        )
+        if choice is None:
             return None
-        loss = self.marginal(level=level, positions=positions)
-        unit = int(at_home[np.argmin(loss[at_home])])
-        others = np.delete(positions, unit)
-        k = self.covers[level][others].sum(axis=0)
-        weight = self.demand * (1.0 - self.busy) * self.busy**k
-        gains = self.covers[level][self.stations] @ weight - loss[unit]
-        best = int(np.argmax(gains))
-        if gains[best] < self.rule.move_up_min_gain:
-            return None
-        return MoveUp(unit=unit, station=int(self.stations[best]), gain=float(gains[best]))
+        return MoveUp(unit=choice.unit, station=int(self.stations[choice.post]), gain=choice.gain)
 
     def covered_share(self, *, level: int, eta_to_wards: FloatArray, within_s: float) -> float:
         """Share of the demand some available unit reaches within `within_s` (call to arrival)."""

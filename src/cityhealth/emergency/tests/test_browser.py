@@ -117,3 +117,58 @@ def test_the_console_shows_a_new_call_within_seconds(page: Any, live_server: Any
         timeout=5_000,
     )
     assert page.locator("#map .leaflet-interactive").count() > 100  # the ward outlines
+
+
+@pytest.fixture
+def wards(db: None) -> None:
+    """Hà Nội's wards, loaded before the browser opens (the live server shares the database
+    and its console stream would otherwise poll it during the load)."""
+    from cityhealth.geo.services import load_administrative_units
+
+    load_administrative_units()
+
+
+def test_the_caller_is_found_by_address_by_handset_and_by_a_click(
+    wards: None, page: Any, live_server: Any
+) -> None:
+    page.fill("input[name=caller_number]", "0987654321")
+    page.press("input[name=caller_number]", "Enter")
+    page.wait_for_url("**/emergency/calls/*/")
+    incident = Incident.objects.get()
+
+    # An address typed as the caller says it, without diacritics: Enter takes the best place.
+    page.fill("input[name=address]", "so 5 ngo 100 doi can")
+    page.wait_for_selector("#places button")
+    page.press("input[name=address]", "Enter")
+    page.wait_for_function("document.querySelector('input[name=latitude]').value !== ''")
+    assert page.input_value("select[name=ward]") == "00004"  # Phường Ba Đình
+    assert page.is_visible("#place-hint")  # an alley: does a car reach the door?
+    assert page.locator("#call-map .leaflet-marker-icon").count() == 1
+
+    # The phone's own position arrives during the call (posted as the telephone system
+    # does); Alt+H takes it.
+    status = page.evaluate(
+        """async () => (await fetch("/api/emergency/handset-locations", {
+            method: "POST",
+            headers: {"Content-Type": "application/json",
+                      "X-CSRFToken": document.querySelector("[name=csrfmiddlewaretoken]").value},
+            body: JSON.stringify({message_id: "aml-browser-1", caller_number: "+84 987 654 321",
+                                  latitude: 21.0301, longitude: 105.8402, accuracy_m: 18}),
+        })).status"""
+    )
+    assert status == 201
+    page.wait_for_selector("#handset:not([hidden])", timeout=8_000)
+    page.focus("body")
+    page.keyboard.press("Alt+h")
+    assert page.input_value("input[name=latitude]") == "21.030100"
+
+    # A click on the map wins over both.
+    box = page.locator("#call-map").bounding_box()
+    page.locator("#call-map").click(position={"x": box["width"] / 2 + 60, "y": box["height"] / 2})
+    page.wait_for_function("document.querySelector('input[name=location_method]').value === 'map'")
+    page.click("#confirm-location")
+    page.wait_for_function("document.getElementById('status').textContent === 'taking'")
+    incident.refresh_from_db()
+    assert incident.location_method == "map"
+    assert incident.ward_id is not None
+    assert incident.latitude != 21.0301

@@ -27,6 +27,8 @@ from cityhealth.emergency.services.destination import capabilities_file
 from cityhealth.emergency.tests.test_services import located_call, make_unit
 from cityhealth.facilities.enums import FacilityKind
 from cityhealth.facilities.models import Facility
+from cityhealth.facilities.services import load_facilities
+from cityhealth.geo.services import load_administrative_units
 
 pytestmark = pytest.mark.django_db
 
@@ -161,8 +163,11 @@ def test_no_hospital_at_all_is_a_clear_error():
 
 def test_the_shipped_file_covers_every_registry_hospital_with_a_basis():
     rows = list(csv.DictReader(capabilities_file().open(encoding="utf-8")))
-    registry = Path(capabilities_file().parents[1] / "facilities" / "hanoi_hospitals.csv")
-    hospitals = {r["code"] for r in csv.DictReader(registry.open(encoding="utf-8"))}
+    facilities = capabilities_file().parents[1] / "facilities"
+    hospitals: set[str] = set()
+    for name in ("hanoi_hospitals.csv", "hanoi_central_hospitals.csv"):
+        with Path(facilities / name).open(encoding="utf-8") as registry:
+            hospitals |= {r["code"] for r in csv.DictReader(registry)}
     assert {r["facility_code"] for r in rows} == hospitals
     assert {r["basis"] for r in rows} <= {"reference", "name", "assumed"}
     by_code = {r["facility_code"]: r for r in rows}
@@ -191,6 +196,69 @@ def test_loading_the_capabilities_is_idempotent_and_keeps_published_status(tmp_p
     status = EmergencyDepartmentStatus.objects.get(facility=facility)
     assert status.capabilities == ["general_ed", "stroke"]
     assert status.beds_free == 4
+
+
+# --- the shipped registry and capabilities --------------------------------------------------
+
+
+@pytest.fixture
+def city_hospitals() -> services.CapabilitiesLoaded:
+    """Hà Nội's wards, facility registry (the city's and the central hospitals) and the shipped
+    capabilities file, loaded as the platform loads them."""
+    load_administrative_units()
+    load_facilities()
+    return services.load_hospital_capabilities()
+
+
+def test_every_code_of_the_capabilities_file_is_in_the_registry(city_hospitals):
+    assert city_hospitals.unknown_codes == ()
+    assert city_hospitals.created == 42 + 13
+    central = EmergencyDepartmentStatus.objects.filter(facility__kind=FacilityKind.CENTRAL_HOSPITAL)
+    assert central.count() == 13
+
+
+def test_a_stroke_near_the_centre_goes_to_the_central_stroke_centre(city_hospitals):
+    stroke_capable = {
+        s.facility.code
+        for s in EmergencyDepartmentStatus.objects.select_related("facility")
+        if Capability.STROKE in s.effective_capabilities
+    }
+    assert "BV-BACHMAI" in stroke_capable
+    options = services.choose_destination(incident=triaged("STROKE", "P1"))
+    first = options[0]
+    assert first.facility.code in stroke_capable
+    assert first.capable is True
+    assert "capability=stroke" in first.reasons
+    # The nearest stroke-capable hospital to Hoàn Kiếm is a central one: Bạch Mai.
+    assert first.facility.kind == FacilityKind.CENTRAL_HOSPITAL
+    assert first.facility.code == "BV-BACHMAI"
+    assert not any(n.startswith("none_capable=") for n in first.notes)
+
+
+@pytest.mark.parametrize(
+    ("complaint", "priority", "age", "expected"),
+    [
+        ("BURN", "P2", None, "BV-BONG-QG"),
+        ("CHILD", "P2", None, "BV-NHI-TW"),
+        ("SEIZ", "P2", 6, "BV-NHI-TW"),
+        ("TRAFFIC", "P1", None, "BV-VIETDUC"),
+        ("PREG", "P1", None, "BV-PHUSAN-TW"),
+    ],
+)
+def test_the_national_centres_receive_what_they_are_for(
+    city_hospitals, complaint, priority, age, expected
+):
+    options = services.choose_destination(incident=triaged(complaint, priority), patient_age=age)
+    assert options[0].facility.code == expected
+    assert options[0].capable is True
+    assert options[0].facility.kind == FacilityKind.CENTRAL_HOSPITAL
+
+
+def test_a_medical_emergency_is_not_sent_to_a_hospital_without_a_general_ed(city_hospitals):
+    # Việt Đức (surgical), the burns and the cancer hospitals claim no general emergency department.
+    options = services.choose_destination(incident=triaged("ABDO", "P2"), limit=10)
+    assert all(o.capable for o in options)
+    assert not {"BV-VIETDUC", "BV-BONG-QG", "BV-K"} & set(codes(options))
 
 
 # --- pre-alert -------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from cityhealth.emergency.feeds import DispatchClient, FeedError, FeedUnavailabl
 from cityhealth.emergency.feeds.avl import AvlSimulator, UnitStart, run_avl, starts_from_api
 from cityhealth.emergency.feeds.phone import MOBILE_PREFIXES, plan_calls, run_phone
 from cityhealth.emergency.feeds.trips import metres_between
-from cityhealth.emergency.models import Incident, Unit, UnitPosition
+from cityhealth.emergency.models import HandsetLocation, Incident, Unit, UnitPosition
 
 LIVE = pytest.mark.django_db(transaction=True)
 HOAN_KIEM = (21.0285, 105.8542)
@@ -169,6 +169,13 @@ def test_the_phone_simulator_opens_one_incident_per_call(live_server):
     assert Incident.objects.count() == 12
     hidden = sum(1 for r in plan if not r.caller_number and not r.repeat)
     assert Incident.objects.filter(caller_number="").count() == hidden
+    # Each phone that sent its position finds its call; none is stored twice.
+    sent = [r for r in plan if r.handset and r.caller_number and not r.repeat]
+    assert sent
+    assert run.handset_locations == len(sent)
+    joined = HandsetLocation.objects.filter(incident__isnull=False)
+    assert joined.count() == len(sent)
+    assert all(h.incident and h.incident.caller_number == h.caller_number for h in joined)
 
 
 # --- the AVL simulator ---------------------------------------------------------------------

@@ -14,6 +14,7 @@ from django.urls import reverse
 from cityhealth.core import clock
 from cityhealth.core.roles import Role
 from cityhealth.emergency import kpis
+from cityhealth.emergency.coverage import ward_points
 from cityhealth.emergency.enums import UnitKind, UnitStatus
 from cityhealth.emergency.models import Incident, Unit
 from cityhealth.emergency.routing import TravelModel
@@ -167,7 +168,7 @@ def model() -> TravelModel:
 
 def test_one_unit_in_the_centre_covers_the_centre_at_night_not_the_far_west(model):
     night = dt.datetime(2026, 4, 14, 2, 0, tzinfo=HANOI)
-    wards = kpis.ward_points()
+    wards = ward_points()
     assert len(wards) == 126
     coverage = kpis.compute_coverage(origins=[CENTRE], wards=wards, at=night, model=model)
     # Unknown times (none expected here) count as never reached.
@@ -183,7 +184,7 @@ def test_one_unit_in_the_centre_covers_the_centre_at_night_not_the_far_west(mode
 
 
 def test_without_an_available_unit_nobody_is_covered(model):
-    wards = kpis.ward_points()[:3]
+    wards = ward_points()[:3]
     coverage = kpis.compute_coverage(origins=[], wards=wards, at=MORNING, model=model)
     assert coverage.shares == {8: 0.0, 15: 0.0}
     assert all(item.seconds is None for item in coverage.wards)

@@ -3,6 +3,7 @@ the check against the A80 National Day parade (02/09/2025). No database."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Sequence
 from dataclasses import replace
@@ -25,6 +26,7 @@ from cityhealth.emergency.planning import (
     plan_cover,
     render_plan_text,
 )
+from cityhealth.emergency.planning.cover import AMBULANCE_OFFSET_M
 from cityhealth.emergency.routing.geometry import haversine_m
 
 HANOI = timezone(timedelta(hours=7))
@@ -94,6 +96,73 @@ def test_milp_covers_at_least_greedy() -> None:
     greedy = mclp.greedy(cover=cover, weights=weights, count=2)
     assert mclp.covered_weight(cover=cover, weights=weights, chosen=exact) == 8
     assert mclp.covered_weight(cover=cover, weights=weights, chosen=greedy) == 6
+
+
+def _lexicographic_key(
+    cover: np.ndarray, weights: np.ndarray, times: np.ndarray, chosen: Sequence[int] | np.ndarray
+) -> tuple[float, float, float]:
+    c = np.asarray(chosen, dtype=np.int64)
+    return (
+        round(mclp.covered_weight(cover=cover, weights=weights, chosen=c), 6),
+        round(mclp.twice_covered_weight(cover=cover, weights=weights, chosen=c), 6),
+        -round(float(weights @ times[:, c].min(axis=1)), 6),
+    )
+
+
+def test_milp_is_lexicographic_against_brute_force() -> None:
+    """Coverage first, then double coverage, then time to the nearest site: on small random
+    instances (some with tied times) the solver's set is the best of all sets in that order."""
+    rng = np.random.default_rng(11)
+    for _ in range(40):
+        demand, sites = int(rng.integers(5, 12)), int(rng.integers(4, 8))
+        count = int(rng.integers(1, 4))
+        cover = rng.random((demand, sites)) < rng.uniform(0.2, 0.8)
+        weights = rng.integers(1, 50, demand).astype(np.float64)
+        times = rng.random((demand, sites)) * 600
+        if rng.random() < 0.3:
+            times = np.round(times / 100) * 100
+        best = max(
+            _lexicographic_key(cover, weights, times, c)
+            for c in itertools.combinations(range(sites), count)
+        )
+        chosen = mclp.solve(cover=cover, weights=weights, count=count, times=times)
+        assert _lexicographic_key(cover, weights, times, chosen) == best
+
+
+def test_backup_never_costs_first_cover() -> None:
+    """Sites 0 and 1 reach the same three people, site 2 a fourth. A weighted backup objective
+    (second cover at half weight) prefers 0 + 1: 3 + 1.5 > 4. First cover comes first here."""
+    cover = np.array([[1, 1, 0], [1, 1, 0], [1, 1, 0], [0, 0, 1]], dtype=bool)
+    weights = np.ones(4)
+    chosen = mclp.solve(cover=cover, weights=weights, count=2, backup=True)
+    assert mclp.covered_weight(cover=cover, weights=weights, chosen=chosen) == 4
+    assert 2 in chosen.tolist()
+
+
+def test_extra_ambulances_spread_round_a_stadium() -> None:
+    """Every standby point round the stadium reaches its whole crowd within 8 minutes, so
+    coverage and double coverage tie for any three of them; plain MCLP took three neighbouring
+    points (6, 7, 8 of the ring of eight, 201 m apart). Now they stand round the crowd."""
+    event = concert()
+    est = estimate_casualties(event=event, inside_city=in_box)
+    plan = plan_cover(
+        event=event,
+        estimate=est,
+        ambulances=3,
+        posts=1,
+        coverage_minutes=8,
+        drive_times=straight_drive,
+        inside_city=in_box,
+    )
+    sites = plan.ambulances.sites
+    assert len(sites) == 3
+    gaps = [haversine_m(a.lat, a.lon, b.lat, b.lon) for a, b in itertools.combinations(sites, 2)]
+    assert min(gaps) > 300
+    assert plan.ambulances.covered_share == pytest.approx(1.0)
+    assert plan.ambulances.twice_share == pytest.approx(1.0)
+    # Each one is the nearest unit for part of the crowd: none is there only to fill the count.
+    assert all(site.crowd_nearest > 0 for site in sites)
+    assert sum(site.crowd_nearest for site in sites) == pytest.approx(event.crowd)
 
 
 def test_more_ambulances_never_cover_less() -> None:
@@ -175,7 +244,16 @@ def test_national_day_parade_2025() -> None:
         inside_city=in_box,
     )
     assert len(plan.ambulances.sites) == 37
+    assert plan.ambulances.covered_share == pytest.approx(1.0)
     assert plan.posts.covered_share > 0.9
+    # Every street has a standby point of its own, on the ring generated round it: plain MCLP
+    # left Kim Mã, 1.2 km west of the rest, with none nearer than 1.17 km, and Phan Đình Phùng
+    # and Tràng Thi - Hàng Khay with none nearer than 520 m.
+    for place in event.places:
+        nearest = min(
+            haversine_m(place.lat, place.lon, s.lat, s.lon) for s in plan.ambulances.sites
+        )
+        assert nearest <= place.radius_m + AMBULANCE_OFFSET_M + 1, place.name
     assert plan.hospitals
     assert plan.hospitals[0].straight_km < 3
 
@@ -197,10 +275,20 @@ def test_printable_plan_in_vietnamese() -> None:
         "Bệnh nhân dự kiến (thấp / dự kiến / cao):",
         "Xe cứu thương:",
         "Điểm sơ cứu (đi bộ)",
+        "Tiêu chí chọn, theo thứ tự",
+        "duy nhất kịp thời cho",
         "Bệnh viện tiếp nhận",
     ):
         assert line in text
-    assert "EVENT MEDICAL COVER PLAN" in render_plan_text(plan, language="en")
+    english = render_plan_text(plan, language="en")
+    assert "EVENT MEDICAL COVER PLAN" in english
+    # Why each site is there: what it alone covers, what it backs up, whom it is nearest to.
+    site_lines = [line for line in english.splitlines() if line[:1].isdigit() and ". " in line]
+    assert len(site_lines) == len(plan.posts.sites) + len(plan.ambulances.sites)
+    for line in site_lines:
+        assert "the only one in time for" in line
+        assert "one of two in time for" in line
+        assert "nearest for" in line
 
 
 def test_default_routing_model_checks_the_city() -> None:

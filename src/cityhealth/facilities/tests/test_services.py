@@ -20,13 +20,18 @@ from cityhealth.geo.models import Ward
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("hanoi_registry")]
 
+# The Department of Health's hospitals; the central ones are a kind of their own.
 HOSPITALS = [FacilityKind.GENERAL_HOSPITAL, FacilityKind.SPECIALIST_HOSPITAL]
+CENTRAL_HOSPITALS = 13
+ALL_FACILITIES = 42 + CENTRAL_HOSPITALS + 8 + 126
 
 
 def test_first_load_creates_the_registry(hanoi_registry):
-    assert hanoi_registry["facilities"].created == 42 + 8 + 126
+    assert hanoi_registry["facilities"].created == ALL_FACILITIES
     assert Facility.objects.filter(kind__in=HOSPITALS).count() == 42
     assert Facility.objects.filter(kind=FacilityKind.GENERAL_HOSPITAL).count() == 26
+    central = Facility.objects.filter(kind=FacilityKind.CENTRAL_HOSPITAL).count()
+    assert central == CENTRAL_HOSPITALS
     assert Facility.objects.filter(kind=FacilityKind.EMERGENCY_CENTRE).count() == 1
     assert Facility.objects.filter(kind=FacilityKind.EMERGENCY_STATION).count() == 7
     assert Facility.objects.filter(kind=FacilityKind.COMMUNE_HEALTH_STATION).count() == 126
@@ -38,8 +43,8 @@ def test_running_again_creates_and_changes_nothing():
     report = load_facilities()
     assert report.created == 0
     assert report.updated == 0
-    assert report["facilities"].unchanged == 176
-    assert Facility.objects.count() == 176
+    assert report["facilities"].unchanged == ALL_FACILITIES
+    assert Facility.objects.count() == ALL_FACILITIES
     assert Department.objects.count() == departments_before
     assert ServicePoint.objects.count() == points_before
     duplicated = (
@@ -96,6 +101,50 @@ def test_hospital_locations_are_sourced_or_blank():
     assert (xanh_pon.insurance_code, xanh_pon.ward_id) == ("01003", "00004")
     assert Facility.objects.get(code="BV-BAVI").latitude is None  # outside the OSM extract
     assert Facility.objects.get(code="BV-09").listing_status == ListingStatus.PROBABLE
+
+
+def test_central_hospitals_load_as_their_own_kind_with_osm_locations():
+    central = Facility.objects.filter(kind=FacilityKind.CENTRAL_HOSPITAL)
+    assert {
+        "BV-BACHMAI",
+        "BV-VIETDUC",
+        "BV-NHI-TW",
+        "BV-PHUSAN-TW",
+        "BV-108",
+        "BV-HUUNGHI",
+        "BV-E",
+        "BV-BONG-QG",
+        "BV-NHIETDOI-TW",
+    } <= {h.code for h in central}
+    for hospital in central:
+        # Every one is mapped in the OSM extract, with the 2025 ward its point falls in.
+        assert hospital.latitude is not None, hospital.code
+        assert hospital.longitude is not None, hospital.code
+        assert hospital.location_source.startswith("osm:"), hospital.code
+        assert not hospital.location_is_approximate
+        assert hospital.ward_id is not None, hospital.code
+        assert hospital.insurance_code == ""  # no source gives one
+        assert hospital.source_note.startswith("central hospital")
+    bach_mai = get_facility("BV-BACHMAI")
+    assert (bach_mai.latitude, bach_mai.longitude) == pytest.approx((21.00181, 105.8394))
+    assert (bach_mai.ward_id, bach_mai.location_source) == ("00229", "osm:way/218625367")
+    assert bach_mai.kind == FacilityKind.CENTRAL_HOSPITAL
+    assert Facility.objects.get(code="BV-VIETDUC").ward_id == "00070"  # Phường Hoàn Kiếm
+    assert Facility.objects.get(code="BV-BONG-QG").ward_id == "09556"  # Phường Hà Đông
+
+
+def test_central_hospitals_are_laid_out_like_the_hospital_they_are():
+    def clinic_specialties(code: str) -> set[str]:
+        departments = get_facility(code).departments.all()
+        return {d.specialty for d in departments if d.kind == DepartmentKind.CLINIC}
+
+    # A general hospital's clinics, a children's hospital's, a surgical hospital's.
+    assert {"internal_medicine", "surgery", "paediatrics"} <= clinic_specialties("BV-BACHMAI")
+    assert clinic_specialties("BV-NHI-TW") == {"paediatrics"}
+    assert clinic_specialties("BV-VIETDUC") == {"surgery"}
+    for hospital in Facility.objects.filter(kind=FacilityKind.CENTRAL_HOSPITAL):
+        kinds = {d.kind for d in hospital.departments.all()}
+        assert {DepartmentKind.RECEPTION, DepartmentKind.EMERGENCY, DepartmentKind.CASHIER} <= kinds
 
 
 def test_115_network():
@@ -197,6 +246,7 @@ def test_counts_by_kind():
     assert counts == {
         FacilityKind.GENERAL_HOSPITAL: 26,
         FacilityKind.SPECIALIST_HOSPITAL: 16,
+        FacilityKind.CENTRAL_HOSPITAL: CENTRAL_HOSPITALS,
         FacilityKind.EMERGENCY_CENTRE: 1,
         FacilityKind.EMERGENCY_STATION: 7,
         FacilityKind.COMMUNE_HEALTH_STATION: 126,
@@ -221,10 +271,12 @@ def test_a_changed_template_updates_and_extends_every_facility_using_it(tmp_path
     templates_file.write_text(json.dumps(templates, ensure_ascii=False), encoding="utf-8")
     settings.DATA_DIR = data
     report = load_facilities()
-    assert report["departments"].updated == 42
+    # Every hospital has a cashier, the central ones too.
+    hospitals = 42 + CENTRAL_HOSPITALS
+    assert report["departments"].updated == hospitals
     assert report["departments"].created == 0
     assert report["service_points"].created == 126
-    assert Department.objects.filter(code="CASHIER", name="Thu ngân viện phí").count() == 42
+    assert Department.objects.filter(code="CASHIER", name="Thu ngân viện phí").count() == hospitals
 
 
 def test_saving_a_facility_refreshes_its_search_text():

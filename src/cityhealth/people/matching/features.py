@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from cityhealth.core.names import VARIANTS, name_key
+from cityhealth.core.phones import national_form
 from cityhealth.people.enums import DatePrecision
 from cityhealth.people.matching.types import IncomingRecord
 
@@ -161,9 +162,10 @@ def normalise_phone(raw: str) -> str:
     """Digits of a Vietnamese phone number in the 10-digit national form, or ""."""
     if len(raw) == 10 and raw.isascii() and raw.isdigit() and raw[0] == "0":
         return raw  # already national form (how `Person.phone` is stored)
-    digits = "".join(ch for ch in raw if ch.isascii() and ch.isdigit())
-    if digits.startswith("84") and len(digits) in (11, 12):
-        digits = "0" + digits[2:]
+    digits = national_form(
+        "".join(ch for ch in raw if ch.isascii() and (ch.isdigit() or ch == "+"))
+    )
+    digits = digits.lstrip("+")
     if len(digits) == 11 and digits[:4] in OLD_MOBILE_PREFIXES:
         digits = OLD_MOBILE_PREFIXES[digits[:4]] + digits[4:]
     return digits if len(digits) >= 8 else ""

@@ -1,8 +1,10 @@
-"""`cityhealth emergency simulate`: the 115 dispatch simulation.
+"""`cityhealth emergency`: the 115 dispatch simulation, a live day exported for its replay,
+and the telephone and AVL feed simulators.
 
 cityhealth emergency simulate --days 365 --policy coverage --stations 50 --seed 1
 cityhealth emergency simulate --days 30 --stations 7 --compare --json
 cityhealth emergency simulate --replay data/emergency/simulation/example_day.csv --compare
+cityhealth emergency export-day --date 2026-03-10 --out day.csv   (then: simulate --replay day.csv)
 cityhealth emergency phone-sim --url http://127.0.0.1:8000 --token chk_... --rate 6 --count 20
 cityhealth emergency avl-sim --url http://127.0.0.1:8000 --token chk_... --all --speedup 5
 (usage and the scopes each token needs: `cityhealth.emergency.feeds.cli`)
@@ -10,11 +12,14 @@ cityhealth emergency avl-sim --url http://127.0.0.1:8000 --token chk_... --all -
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import json
 from argparse import ArgumentTypeError
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from cityhealth.emergency.feeds.cli import add_feed_commands, run_feed_command
@@ -29,6 +34,12 @@ from cityhealth.emergency.simulation import (
     report,
     run,
 )
+from cityhealth.emergency.simulation.export import (
+    ExportError,
+    parse_day,
+    recorded_day,
+    write_day,
+)
 
 
 def _positive(text: str) -> int:
@@ -39,6 +50,13 @@ def _positive(text: str) -> int:
     if value < 1:
         raise ArgumentTypeError("must be at least 1")
     return value
+
+
+def _day(text: str) -> dt.date:
+    try:
+        return parse_day(text)
+    except ExportError as error:
+        raise ArgumentTypeError(str(error)) from error
 
 
 def _factor(text: str) -> float:
@@ -56,7 +74,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         commands = parser.add_subparsers(
-            dest="what", required=True, metavar="{simulate,phone-sim,avl-sim}"
+            dest="what", required=True, metavar="{simulate,export-day,phone-sim,avl-sim}"
         )
         sim = commands.add_parser(
             "simulate", help="discrete-event simulation of 115 demand and dispatch"
@@ -76,11 +94,25 @@ class Command(BaseCommand):
         )
         sim.add_argument("--replay", type=Path, help="a recorded day (CSV) instead of demand")
         sim.add_argument("--json", action="store_true", help="machine-readable output")
+        export = commands.add_parser(
+            "export-day",
+            help="a recorded day of the live dispatch centre, as the CSV that --replay reads",
+        )
+        export.add_argument(
+            "--date",
+            type=_day,
+            required=True,
+            help=f"the day, YYYY-MM-DD, in the city's time zone ({settings.TIME_ZONE})",
+        )
+        export.add_argument("--out", type=Path, help="the CSV file to write (default: stdout)")
         add_feed_commands(commands)
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["what"] in ("phone-sim", "avl-sim"):
             run_feed_command(what=options["what"], options=options, write=self.stdout.write)
+            return
+        if options["what"] == "export-day":
+            self._export_day(day=options["date"], out=options["out"])
             return
         if options["what"] != "simulate":  # pragma: no cover — argparse refuses others
             raise CommandError(f"unknown subcommand {options['what']}")
@@ -122,6 +154,35 @@ class Command(BaseCommand):
         else:
             for line in _table(document):
                 self.stdout.write(line)
+
+    def _export_day(self, *, day: dt.date, out: Path | None) -> None:
+        try:
+            exported = recorded_day(day=day)
+        except ExportError as error:
+            raise CommandError(str(error)) from error
+        if out is None:
+            buffer = io.StringIO()
+            write_day(exported, buffer)
+            self.stdout.write(buffer.getvalue(), ending="")
+        else:
+            try:
+                with out.open("w", encoding="utf-8", newline="") as handle:
+                    write_day(exported, handle)
+            except OSError as error:
+                raise CommandError(f"cannot write {out}: {error.strerror}") from error
+        left_out = exported.incidents - len(exported.calls)
+        # The summary goes to stderr so that the CSV on stdout can be piped as it is.
+        self.stderr.write(
+            f"{len(exported.calls)} call(s) of {day.isoformat()} exported"
+            + (f" to {out}" if out else "")
+            + (
+                f"; left out {left_out}: {exported.untriaged} without a priority or a "
+                f"location, {exported.cancelled_unsent} cancelled before a unit was sent"
+                if left_out
+                else ""
+            ),
+            style_func=lambda text: text,
+        )
 
 
 def _table(document: dict[str, Any]) -> list[str]:

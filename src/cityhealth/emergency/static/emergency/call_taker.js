@@ -39,7 +39,7 @@
   }
 
   // --- the draft -------------------------------------------------------------------------
-  const draftFields = ["address", "ward", "latitude", "longitude", "walk_metres", "patients", "notes"];
+  const draftFields = ["address", "ward", "latitude", "longitude", "walk_metres", "patients", "notes", "location_method"];
 
   function fill() {
     for (const name of draftFields) {
@@ -87,7 +87,114 @@
   });
   window.addEventListener("beforeunload", () => { if (timer) flush(); });
 
-  // --- location --------------------------------------------------------------------------
+  // --- location: address search, map click, the handset's own position -------------------
+  const placesList = document.getElementById("places");
+  const placeHint = document.getElementById("place-hint");
+  let places = [];
+  let searchTimer = null;
+  let marker = null;
+  let circle = null;
+  const map = window.L ? window.dispatchMap("call-map", data.map) : null;
+
+  function hint(message) {
+    placeHint.textContent = message || "";
+    placeHint.hidden = !message;
+  }
+
+  function setField(name, value) {
+    form.elements[name].value = value;
+    remember(name, value);
+  }
+
+  // Puts the point in the form and on the map; `how` is address, map or handset.
+  function place(lat, lon, how, accuracy) {
+    setField("latitude", lat.toFixed(6));
+    setField("longitude", lon.toFixed(6));
+    setField("location_method", how);
+    if (!map) return;
+    if (marker) marker.setLatLng([lat, lon]); else marker = L.marker([lat, lon]).addTo(map);
+    if (circle) { circle.remove(); circle = null; }
+    if (accuracy) circle = L.circle([lat, lon], { radius: accuracy, weight: 1 }).addTo(map);
+    map.setView([lat, lon], Math.max(map.getZoom(), 16));
+  }
+
+  function pick(p) {
+    place(p.latitude, p.longitude, "address", p.precision_m > 50 ? p.precision_m : 0);
+    if (p.ward) setField("ward", p.ward);
+    placesList.replaceChildren();
+    places = [];
+    hint(p.alley ? text.alley : "");
+    if (p.alley) form.elements.car_unreachable.focus();
+  }
+
+  async function searchPlaces() {
+    searchTimer = null;
+    const q = form.elements.address.value.trim();
+    if (q.length < 2) { placesList.replaceChildren(); places = []; return; }
+    try {
+      places = await api("GET", data.places_api + "?q=" + encodeURIComponent(q));
+    } catch (error) {
+      show(error.message);
+      return;
+    }
+    hint(places.length ? "" : text.no_place);
+    placesList.replaceChildren(...places.map((p, i) => {
+      const item = document.createElement("li");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = p.label + (p.ward_name && p.ward_name !== p.label ? ", " + p.ward_name : "");
+      button.addEventListener("click", () => pick(p));
+      item.append(button, " " + text.within + " " + p.precision_m + " m");
+      return item;
+    }));
+  }
+
+  form.elements.address.addEventListener("input", () => {
+    if (searchTimer) clearTimeout(searchTimer);
+    searchTimer = setTimeout(searchPlaces, 250);
+  });
+  form.elements.address.addEventListener("keydown", async (event) => {
+    if (event.key !== "Enter") return;
+    event.preventDefault();
+    if (searchTimer) { clearTimeout(searchTimer); await searchPlaces(); }
+    if (places.length) pick(places[0]);
+  });
+  for (const name of ["latitude", "longitude"]) {
+    form.elements[name].addEventListener("change", () => setField("location_method", "map"));
+  }
+  if (map) {
+    map.on("click", (event) => place(event.latlng.lat, event.latlng.lng, "map", 0));
+  }
+
+  // The caller's phone may send its position (Advanced Mobile Location) a few seconds into
+  // the call: asked every 5 s until the location is confirmed.
+  const handsetBox = document.getElementById("handset");
+  let handset = null;
+  async function pollHandset() {
+    if (document.getElementById("status").dataset.located === "yes") return;
+    try {
+      const found = await api("GET", data.api + "/handset-locations");
+      if (found.length) {
+        handset = found[0];
+        const seconds = Math.max(0, Math.round((Date.now() - Date.parse(handset.positioned_at)) / 1000));
+        const button = document.createElement("button");
+        button.type = "button";
+        button.textContent = text.use_handset;
+        button.addEventListener("click", useHandset);
+        handsetBox.replaceChildren(
+          text.handset + " (± " + handset.accuracy_m + " m, " + seconds + " s " + text.ago + ") ", button);
+        handsetBox.hidden = false;
+      }
+    } catch (error) { /* the next poll tries again */ }
+    setTimeout(pollHandset, 5000);
+  }
+  function useHandset() {
+    if (handset) place(handset.latitude, handset.longitude, "handset", handset.accuracy_m);
+  }
+  document.addEventListener("keydown", (event) => {
+    if (event.altKey && (event.key === "h" || event.key === "H")) { event.preventDefault(); useHandset(); }
+  });
+
   document.getElementById("confirm-location").addEventListener("click", async () => {
     show("");
     const f = form.elements;
@@ -95,14 +202,17 @@
       const located = await api("POST", data.api + "/location", {
         latitude: parseFloat(f.latitude.value),
         longitude: parseFloat(f.longitude.value),
-        method: "address",
+        method: f.location_method.value || "address",
         address: f.address.value,
         ward: f.ward.value,
         car_reachable: !f.car_unreachable.checked,
         walk_metres: parseInt(f.walk_metres.value || "0", 10),
         patients: parseInt(f.patients.value || "1", 10),
       });
-      document.getElementById("status").textContent = located.status;
+      const status = document.getElementById("status");
+      status.textContent = located.status;
+      status.dataset.located = "yes";
+      handsetBox.hidden = true;
     } catch (error) {
       show(error.message);
     }
@@ -232,5 +342,11 @@
   });
 
   fill();
+  if (map && draft.latitude && draft.longitude) {
+    const lat = parseFloat(draft.latitude);
+    const lon = parseFloat(draft.longitude);
+    if (isFinite(lat) && isFinite(lon)) { marker = L.marker([lat, lon]).addTo(map); map.setView([lat, lon], 16); }
+  }
+  pollHandset();
   if (complaint) step().catch((error) => show(error.message));
 })();

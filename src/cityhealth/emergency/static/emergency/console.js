@@ -5,11 +5,7 @@
   const root = document.getElementById("console");
   if (!root || !window.L) return;
   const callUrl = (id) => root.dataset.callUrl.replace(/0\/$/, id + "/");
-  const map = L.map("map", { zoomSnap: 0.25, attributionControl: true }).setView([21.03, 105.85], 11);
-  map.attributionControl.addAttribution("© OpenStreetMap contributors (ODbL) · Smart Air NGSI-LD Dataset (ODbL)");
-  fetch(root.dataset.wards, { credentials: "same-origin" })
-    .then((r) => r.json())
-    .then((geo) => L.geoJSON(geo, { style: { color: "#7a8797", weight: 1, fillOpacity: 0.04 } }).addTo(map));
+  const map = window.dispatchMap("map", { wards: root.dataset.wards, roads: root.dataset.roads });
   const layer = L.layerGroup().addTo(map);
   const colours = { P1: "#c62828", P2: "#ef6c00", P3: "#f9a825", P4: "#2e7d32", "": "#555" };
 
@@ -65,10 +61,41 @@
     }));
   }
 
+  // Move-ups: suggested by the server after each assignment; the dispatcher orders or dismisses.
+  const text = JSON.parse(document.getElementById("console-text").textContent);
+  const csrf = document.querySelector("[name=csrfmiddlewaretoken]").value;
+  async function decide(id, what) {
+    await fetch("/api/emergency/move-ups/" + id + "/" + what, {
+      method: "POST", headers: { "X-CSRFToken": csrf }, credentials: "same-origin",
+    });
+  }
+  function drawMoveUps(moveUps) {
+    const section = document.getElementById("move-ups");
+    section.hidden = moveUps.length === 0;
+    document.getElementById("move-up-list").replaceChildren(...moveUps.map((m) => {
+      const item = document.createElement("li");
+      const order = document.createElement("button");
+      order.type = "button";
+      order.textContent = text.order;
+      order.addEventListener("click", () => decide(m.id, "order"));
+      const dismiss = document.createElement("button");
+      dismiss.type = "button";
+      dismiss.textContent = text.dismiss;
+      dismiss.addEventListener("click", () => decide(m.id, "dismiss"));
+      item.append(
+        m.call_sign + " → " + m.post_name + " (" + m.drive_minutes + " " + text.minutes + "; +" +
+          m.gain_residents.toLocaleString() + " " + text.residents + ") ",
+        order, " ", dismiss);
+      return item;
+    }));
+  }
+
   const state = document.getElementById("live-state");
   const source = new EventSource(root.dataset.events);
   source.addEventListener("snapshot", (event) => {
-    draw(JSON.parse(event.data));
+    const snapshot = JSON.parse(event.data);
+    draw(snapshot);
+    drawMoveUps(snapshot.move_ups || []);
     state.textContent = "● " + new Date().toLocaleTimeString();
   });
   source.onerror = () => { state.textContent = "○"; };

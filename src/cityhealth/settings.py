@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "cityhealth.facilities",
     "cityhealth.accounts",
     "cityhealth.people",
+    "cityhealth.records",
     "cityhealth.emergency",
     "cityhealth.synth",
     "cityhealth.web",

@@ -21,6 +21,7 @@ from cityhealth.emergency.models import Incident, MoveUp, PreAlert, Unit
 from cityhealth.facilities.models import Facility
 from cityhealth.people.enums import ReviewKind
 from cityhealth.people.models import Merge, Person, ReviewItem
+from cityhealth.records.services import update_resource
 
 ANONYMOUS = "anonymous"
 STAFF = frozenset(role.value for role in Role)
@@ -42,6 +43,12 @@ DISPATCHERS = frozenset({Role.ADMIN.value, Role.DISPATCHER.value})
 CREWS = DISPATCHERS | {Role.CREW.value}
 KPI_VIEWERS = DISPATCHERS | {Role.MANAGER.value}
 PRE_ALERT_RECEIVERS = frozenset({Role.ADMIN.value, Role.ED_STAFF.value})
+RECORD_USERS = frozenset({Role.ADMIN.value, Role.CLINICIAN.value})
+OBSERVATION = {
+    "resourceType": "Observation",
+    "status": "final",
+    "code": {"coding": [{"system": "http://loinc.org", "code": "8302-2"}]},
+}
 INCIDENT, DISPATCH_UNIT, CREW_UNIT = "7000001", "WALK-1", "WALK-2"
 MOVE_UP, PRE_ALERT, ED_HOSPITAL = "7000002", "7000003", "BV-XANHPON"
 CARD = "001195012345||TRẦN THỊ MINH ANH|12071995|Nữ|Hà Nội|03052022"
@@ -145,6 +152,31 @@ RULES: dict[str, Rule] = {
     ),
     "api:incident_handset_locations": Rule(DISPATCHERS, kwargs={"incident_id": INCIDENT}),
     "api:list_move_ups": Rule(DISPATCHERS),
+    "fhir:metadata": Rule(EVERYONE),
+    "fhir:create": Rule(
+        RECORD_USERS, method="post", kwargs={"resource_type": "Observation"}, json=OBSERVATION
+    ),
+    "fhir:read": Rule(
+        RECORD_USERS, kwargs={"resource_type": "Observation", "logical_id": "walk-obs"}
+    ),
+    "fhir:update": Rule(
+        RECORD_USERS,
+        method="put",
+        kwargs={"resource_type": "Observation", "logical_id": "walk-obs"},
+        json={**OBSERVATION, "id": "walk-obs"},
+    ),
+    "fhir:delete": Rule(
+        RECORD_USERS,
+        method="delete",
+        kwargs={"resource_type": "Observation", "logical_id": "walk-del"},
+    ),
+    "fhir:history": Rule(
+        RECORD_USERS, kwargs={"resource_type": "Observation", "logical_id": "walk-obs"}
+    ),
+    "fhir:vread": Rule(
+        RECORD_USERS,
+        kwargs={"resource_type": "Observation", "logical_id": "walk-obs", "version_id": "1"},
+    ),
     "emergency:incoming_arrived": Rule(
         PRE_ALERT_RECEIVERS, method="post", body={"pre_alert": PRE_ALERT}
     ),
@@ -262,6 +294,7 @@ ADMIN_EXCEPTIONS = {
 SKIPPED = {
     # /api/ itself is no endpoint: it answers 404 to everyone.
     "api:api-root",
+    "fhir:api-root",
     # Need an object id or a content type; the admin's own checks guard them, as `admin:index`.
     "admin:view_on_site",
     "admin:autocomplete",
@@ -355,6 +388,13 @@ def emergency_records(db: None) -> None:
         created_by="walker",
         eta_at=now,
     )
+    for logical_id in ("walk-obs", "walk-del"):
+        update_resource(
+            resource_type="Observation",
+            logical_id=logical_id,
+            body=OBSERVATION,
+            source="walker",
+        )
     MoveUp.objects.create(
         pk=int(MOVE_UP),
         unit=Unit.objects.get(code=DISPATCH_UNIT),
@@ -398,11 +438,13 @@ def test_every_url_admits_exactly_the_declared_roles():
             if name.startswith("admin:"):
                 continue
             raise
-        is_api = url.startswith("/api/")
+        is_api = url.startswith(("/api/", "/fhir/"))
         if (rule.query and rule.method != "get") or (rule.query and rule.json is not None):
             url = f"{url}?{urlencode(rule.query)}"  # a write that names its target in the query
         for who, client in clients.items():
-            if rule.json is not None and rule.method == "put":
+            if rule.method == "delete":
+                response = client.delete(url)
+            elif rule.json is not None and rule.method == "put":
                 response = client.put(url, rule.json, content_type="application/json")
             elif rule.json is not None:
                 response = client.post(url, rule.json, content_type="application/json")

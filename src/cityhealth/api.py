@@ -25,6 +25,8 @@ from cityhealth.emergency.hospital_api import router as emergency_hospital_route
 from cityhealth.emergency.location_api import router as emergency_location_router
 from cityhealth.emergency.moveup_api import router as emergency_moveup_router
 from cityhealth.facilities.api import router as facilities_router
+from cityhealth.fhir.api import router as fhir_router
+from cityhealth.fhir.outcome import domain_error_outcome, outcome_response
 from cityhealth.geo.api import router as geo_router
 from cityhealth.people.api import router as people_router
 
@@ -150,3 +152,43 @@ def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
             "The system hit an error; nothing saved was lost. Please try again.",
         ),
     )
+
+
+# --- the FHIR API (/fhir/R4/): its own answers, OperationOutcome for every error -------------
+
+fhir_api = NinjaAPI(
+    title="cityhealth FHIR R4",
+    version="R4",
+    urls_namespace="fhir",
+    auth=API_AUTH,
+    docs_url=None,
+    openapi_url=None,
+)
+fhir_api.add_router("", fhir_router)
+
+
+@fhir_api.exception_handler(DomainError)
+def _fhir_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    _roll_back_request()
+    return domain_error_outcome(request, exc)
+
+
+@fhir_api.exception_handler(AuthenticationError)
+def _fhir_not_signed_in(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    response = outcome_response(
+        status=401,
+        diagnostics="Cần mã truy cập (Bearer token) hợp lệ. / A valid bearer token is needed.",
+        code="access.not_signed_in",
+    )
+    response["WWW-Authenticate"] = 'Bearer realm="cityhealth-fhir"'
+    return response
+
+
+@fhir_api.exception_handler(ValidationError)
+def _fhir_bad_request(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    return outcome_response(status=400, diagnostics=str(exc.errors)[:500], code="request.invalid")
+
+
+@fhir_api.exception_handler(HttpError)
+def _fhir_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return outcome_response(status=exc.status_code, diagnostics=str(exc), code="request.http")

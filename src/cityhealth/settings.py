@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "cityhealth.accounts",
     "cityhealth.people",
     "cityhealth.records",
+    "cityhealth.fhir",
     "cityhealth.emergency",
     "cityhealth.synth",
     "cityhealth.web",

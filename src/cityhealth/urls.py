@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from cityhealth.api import api
+from cityhealth.api import api, fhir_api
 from cityhealth.web import views as web_views
 
 web_patterns = (
@@ -23,6 +23,7 @@ urlpatterns = [
     path("emergency/", include("cityhealth.emergency.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
+    path("fhir/R4/", fhir_api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
 

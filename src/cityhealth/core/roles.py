@@ -40,6 +40,8 @@ class Permission(StrEnum):
     REPORT_CALLS = "report_calls"  # the telephone system announcing calls
     RECEIVE_PRE_ALERTS = "receive_pre_alerts"  # a hospital ED: incoming patients, its status
     VIEW_EMERGENCY_KPIS = "view_emergency_kpis"  # 115 response times and coverage
+    READ_RECORDS = "read_records"  # the shared health record (FHIR), read
+    WRITE_RECORDS = "write_records"  # the shared health record (FHIR), write
 
 
 _EVERY_STAFF_MEMBER = frozenset({Permission.VIEW_FACILITIES, Permission.VIEW_API_DOCS})
@@ -49,7 +51,7 @@ _REGISTERS = _FRONT_LINE | {Permission.REGISTER_PERSONS}
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.RECEPTIONIST: _REGISTERS | {Permission.REVIEW_PERSONS},
-    Role.CLINICIAN: _REGISTERS,
+    Role.CLINICIAN: _REGISTERS | {Permission.READ_RECORDS, Permission.WRITE_RECORDS},
     Role.CASHIER: _FRONT_LINE,
     Role.DISPATCHER: _REGISTERS
     | {Permission.DISPATCH, Permission.REPORT_UNIT_STATUS, Permission.VIEW_EMERGENCY_KPIS},

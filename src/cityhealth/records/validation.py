@@ -12,15 +12,8 @@ from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
 
 from cityhealth.records import errors
+from cityhealth.records.types import SUPPORTED_TYPES
 
-# The resource types the shared record stores (Patient comes from the person registry).
-SUPPORTED_TYPES: tuple[str, ...] = (
-    "Patient", "Practitioner", "PractitionerRole", "Organization", "Location", "Encounter",
-    "EpisodeOfCare", "Condition", "Observation", "Procedure", "MedicationRequest",
-    "MedicationStatement", "AllergyIntolerance", "Immunization", "DiagnosticReport",
-    "DocumentReference", "ServiceRequest", "Appointment", "Composition", "Consent", "Coverage",
-    "Provenance", "AuditEvent", "Subscription",
-)  # fmt: skip
 LOGICAL_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 
 _REQUEST = ("draft", "active", "on-hold", "revoked", "completed", "entered-in-error", "unknown")

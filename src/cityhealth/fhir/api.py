@@ -21,6 +21,7 @@ from cityhealth.core.errors import InvalidInput
 from cityhealth.core.roles import Permission
 from cityhealth.fhir.capability import capability_statement
 from cityhealth.fhir.outcome import fhir_response
+from cityhealth.people.selectors import read_patient_resource
 from cityhealth.records import selectors, services
 from cityhealth.records.models import Resource, ResourceVersion
 from cityhealth.records.types import SUPPORTED_TYPES
@@ -41,6 +42,21 @@ def _type(resource_type: str) -> str:
             "resource.unsupported_type",
             vi=f"Máy chủ không có loại tài nguyên «{resource_type[:64]}».",
             en=f"This server has no “{resource_type[:64]}” resources.",
+        )
+    return resource_type
+
+
+def _stored_type(resource_type: str) -> str:
+    """A type the store keeps. Patients are the person registry's: written there (matched,
+    never duplicated), read here from it."""
+    if _type(resource_type) == "Patient":
+        raise InvalidInput(
+            "patient.from_registry",
+            vi="Người bệnh thuộc sổ đăng ký nhân khẩu: gửi qua POST /api/people/match "
+            "hoặc /api/people; ở đây chỉ đọc.",
+            en="Patients belong to the person registry: send them to POST /api/people/match "
+            "or /api/people; here they are read only.",
+            field="resourceType",
         )
     return resource_type
 
@@ -78,7 +94,10 @@ def metadata(request: HttpRequest) -> HttpResponse:
 def create(request: HttpRequest, resource_type: str) -> HttpResponse:
     actor = _actor(request, Permission.WRITE_RECORDS)
     body = _body(request)
-    if isinstance(body, dict) and body.get("resourceType") not in (None, _type(resource_type)):
+    if isinstance(body, dict) and body.get("resourceType") not in (
+        None,
+        _stored_type(resource_type),
+    ):
         raise InvalidInput(
             "resource.type_mismatch",
             vi="Loại tài nguyên trong nội dung khác với đường dẫn.",
@@ -92,6 +111,13 @@ def create(request: HttpRequest, resource_type: str) -> HttpResponse:
 @router.get("/{resource_type}/{logical_id}", url_name="read")
 def read(request: HttpRequest, resource_type: str, logical_id: str) -> HttpResponse:
     _actor(request, Permission.READ_RECORDS)
+    if _type(resource_type) == "Patient":
+        patient = read_patient_resource(
+            principal=api_principal(request),
+            person_id=int(logical_id) if logical_id.isdigit() else 0,
+            source_ip=request.META.get("REMOTE_ADDR", ""),
+        )
+        return fhir_response(patient)
     found = selectors.read_resource(resource_type=_type(resource_type), logical_id=logical_id)
     return _resource_response(request, found)
 
@@ -112,7 +138,7 @@ def update(request: HttpRequest, resource_type: str, logical_id: str) -> HttpRes
             )
         version = int(matched[1])
     written, created = services.update_resource(
-        resource_type=_type(resource_type),
+        resource_type=_stored_type(resource_type),
         logical_id=logical_id,
         body=_body(request),
         source=actor,
@@ -125,7 +151,7 @@ def update(request: HttpRequest, resource_type: str, logical_id: str) -> HttpRes
 def delete(request: HttpRequest, resource_type: str, logical_id: str) -> HttpResponse:
     actor = _actor(request, Permission.WRITE_RECORDS)
     services.delete_resource(
-        resource_type=_type(resource_type), logical_id=logical_id, source=actor
+        resource_type=_stored_type(resource_type), logical_id=logical_id, source=actor
     )
     return HttpResponse(status=204)
 
@@ -133,7 +159,9 @@ def delete(request: HttpRequest, resource_type: str, logical_id: str) -> HttpRes
 @router.get("/{resource_type}/{logical_id}/_history", url_name="history")
 def history(request: HttpRequest, resource_type: str, logical_id: str) -> HttpResponse:
     _actor(request, Permission.READ_RECORDS)
-    versions = selectors.resource_history(resource_type=_type(resource_type), logical_id=logical_id)
+    versions = selectors.resource_history(
+        resource_type=_stored_type(resource_type), logical_id=logical_id
+    )
     entries = []
     for v in versions:
         entry: dict[str, Any] = {
@@ -159,6 +187,6 @@ def vread(
 ) -> HttpResponse:
     _actor(request, Permission.READ_RECORDS)
     found = selectors.read_version(
-        resource_type=_type(resource_type), logical_id=logical_id, version_id=version_id
+        resource_type=_stored_type(resource_type), logical_id=logical_id, version_id=version_id
     )
     return _resource_response(request, found)

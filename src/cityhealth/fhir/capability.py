@@ -41,13 +41,24 @@ def capability_statement(*, base: str) -> dict[str, Any]:
                 },
                 "resource": [
                     {
-                        "type": resource_type,
-                        "interaction": [{"code": code} for code in INTERACTIONS],
-                        "versioning": "versioned-update",
-                        "readHistory": True,
-                        "updateCreate": True,
-                    }
-                    for resource_type in SUPPORTED_TYPES
+                        "type": "Patient",
+                        "interaction": [{"code": "read"}],
+                        "documentation": (
+                            "The person registry's persons, id = the person's id; written "
+                            "through the registry (/api/people), never here."
+                        ),
+                    },
+                    *(
+                        {
+                            "type": resource_type,
+                            "interaction": [{"code": code} for code in INTERACTIONS],
+                            "versioning": "versioned-update",
+                            "readHistory": True,
+                            "updateCreate": True,
+                        }
+                        for resource_type in SUPPORTED_TYPES
+                        if resource_type != "Patient"
+                    ),
                 ],
             }
         ],

@@ -198,6 +198,20 @@ def access_person(
     return person
 
 
+def read_patient_resource(
+    *, principal: object, person_id: int, source_ip: str = ""
+) -> dict[str, Any]:
+    """The person as a FHIR R4 Patient (the shared record's Patient is the registry's person),
+    read as `access_person` reads it: audited, the survivor of a merge, not found without the
+    right to see persons."""
+    from cityhealth.people.fhir import person_as_fhir_patient
+
+    person = access_person(
+        principal=principal, person_id=person_id, reason="FHIR Patient read", source_ip=source_ip
+    )
+    return person_as_fhir_patient(person)
+
+
 # The hot path of every kiosk and desk: written as SQL because compiling the equivalent
 # queryset (a join with select_related) costs the ORM more than the database takes to answer.
 _HOLDERS_SQL = (

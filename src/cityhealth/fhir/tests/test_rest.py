@@ -111,3 +111,24 @@ def test_access_needs_the_scope_or_the_role(client_as):
     assert (
         client_as(Role.CASHIER).get(f"/fhir/R4/Observation/{made.json()['id']}").status_code == 403
     )
+
+
+def test_a_patient_is_the_registry_person_and_cannot_be_written_here(client_as):
+    from cityhealth.people.models import Person
+
+    person = Person.objects.create(
+        full_name="Nguyễn Thị Lan", sex="female", birth_date="1990-05-01"
+    )
+    clinician = client_as(Role.CLINICIAN)
+    read = clinician.get(f"/fhir/R4/Patient/{person.pk}")
+    assert read.status_code == 200
+    assert read.json()["resourceType"] == "Patient"
+    assert read.json()["id"] == str(person.pk)
+    assert clinician.get("/fhir/R4/Patient/999999999").status_code == 404
+    written = clinician.post(
+        "/fhir/R4/Patient", json.dumps({"resourceType": "Patient"}), content_type=FHIR
+    )
+    assert written.status_code == 400
+    assert written.json()["issue"][0]["details"]["coding"][0]["code"] == "patient.from_registry"
+    # A system with the record scopes but not the registry's sees no person at all.
+    assert send(his("read_records"), "get", f"/Patient/{person.pk}").status_code == 404

@@ -438,6 +438,16 @@ def report_status(request: HttpRequest, code: str, payload: StatusIn) -> UnitOut
     return _unit_out(selectors.get_unit(unit.code))
 
 
+def _position_report(p: PositionIn) -> services.PositionReport:
+    return services.PositionReport(
+        latitude=p.latitude,
+        longitude=p.longitude,
+        at=p.at,
+        speed_kmh=p.speed_kmh,
+        heading=p.heading,
+    )
+
+
 @router.post("/units/{code}/positions", response=PositionsOut, summary="Positions (AVL)")
 def report_positions(request: HttpRequest, code: str, payload: PositionsIn) -> PositionsOut:
     ensure_permission(api_principal(request), Permission.REPORT_UNIT_STATUS)
@@ -445,16 +455,7 @@ def report_positions(request: HttpRequest, code: str, payload: PositionsIn) -> P
     # only, not the unit with its incident as `selectors.get_unit` does.
     recorded = services.units.record_unit_positions(
         code=code,
-        reports=[
-            services.PositionReport(
-                latitude=p.latitude,
-                longitude=p.longitude,
-                at=p.at,
-                speed_kmh=p.speed_kmh,
-                heading=p.heading,
-            )
-            for p in payload.positions
-        ],
+        reports=[_position_report(p) for p in payload.positions],
     )
     return PositionsOut(
         stored=recorded.stored, latest_moved=recorded.latest_moved, rejected=recorded.rejected
@@ -481,19 +482,7 @@ def report_fleet_positions(request: HttpRequest, payload: FleetPositionsIn) -> F
     """For a fleet's telematics gateway: the latest fix of each of its units in one request."""
     ensure_permission(api_principal(request), Permission.REPORT_UNIT_STATUS)
     recorded = services.units.record_fleet_positions(
-        reports=[
-            (
-                p.unit,
-                services.PositionReport(
-                    latitude=p.latitude,
-                    longitude=p.longitude,
-                    at=p.at,
-                    speed_kmh=p.speed_kmh,
-                    heading=p.heading,
-                ),
-            )
-            for p in payload.positions
-        ]
+        reports=[(p.unit, _position_report(p)) for p in payload.positions]
     )
     return FleetPositionsOut(
         stored=recorded.stored,

@@ -1,0 +1,7 @@
+"""Type-level interactions of the FHIR API: search (GET and POST `_search`)."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router()

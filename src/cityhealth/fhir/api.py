@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from ninja import Router
 
-from cityhealth.fhir import instance_api, operations_api, search_api, system_api
+from cityhealth.fhir import instance_api, operations_api, system_api, type_api
 
 router = Router()
 router.add_router("", system_api.router)  # /metadata, system history, batch/transaction
 router.add_router("", operations_api.router)  # $match, $everything, $export
-router.add_router("", search_api.router)  # /{type} search, /{type}/_history
+router.add_router("", type_api.router)  # /{type}: create, search, conditional, _history
 router.add_router("", instance_api.router)  # /{type}/{id}...

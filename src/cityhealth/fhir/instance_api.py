@@ -26,24 +26,6 @@ from cityhealth.records import selectors, services
 router = Router()
 
 
-@router.post("/{resource_type}", url_name="create")
-def create(request: HttpRequest, resource_type: str) -> HttpResponse:
-    who = actor(request, Permission.WRITE_RECORDS)
-    body = request_body(request)
-    if isinstance(body, dict) and body.get("resourceType") not in (
-        None,
-        stored_type(resource_type),
-    ):
-        raise InvalidInput(
-            "resource.type_mismatch",
-            vi="Loại tài nguyên trong nội dung khác với đường dẫn.",
-            en="The body's resourceType differs from the URL's.",
-            field="resourceType",
-        )
-    created = services.create_resource(body=body, source=who)
-    return resource_response(request, created, status=201)
-
-
 @router.get("/{resource_type}/{logical_id}", url_name="read")
 def read(request: HttpRequest, resource_type: str, logical_id: str) -> HttpResponse:
     actor(request, Permission.READ_RECORDS)

@@ -1,7 +1,0 @@
-"""Type-level interactions of the FHIR API: search (GET and POST `_search`)."""
-
-from __future__ import annotations
-
-from ninja import Router
-
-router = Router()

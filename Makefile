@@ -10,6 +10,7 @@ WEB_WORKERS ?= 2
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/cityhealth_ci
 PYTEST_WORKERS ?= 2
 DEMO_PERSONS ?= 20000
+DEMO_RECORD_PERSONS ?= 300
 STAMP_PY := $(VENV)/.installed
 STAMP_NPM := node_modules/.installed
 
@@ -42,6 +43,8 @@ demo: install
 	$(BIN)/cityhealth seed_demo
 	$(BIN)/cityhealth synth population --persons $(DEMO_PERSONS) --seed 1 --no-progress \
 	  --legacy-out var/legacy-records.csv
+	$(BIN)/cityhealth records sync-patients --no-progress
+	$(BIN)/cityhealth synth records --seed 1 --persons $(DEMO_RECORD_PERSONS) --trusted --no-progress
 	test -f var/matcher.json || $(BIN)/cityhealth train_matcher --records var/legacy-records.csv
 	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C stops the server and the worker)"
 	@trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
@@ -89,6 +92,7 @@ bench-smoke: install
 	$(BIN)/python bench/emergency_recommend.py --smoke
 	$(BIN)/python bench/emergency_simulation.py --smoke
 	$(BIN)/python bench/emergency_avl.py --smoke
+	$(BIN)/python bench/fhir_ingest.py --smoke
 
 test: install lint typecheck importlint migrations-check test-sqlite test-postgres bench-smoke
 

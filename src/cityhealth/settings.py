@@ -106,6 +106,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "cityhealth.web.middleware.DomainErrorPageMiddleware",
+    # Outside the request's transaction: a refused or failed FHIR request keeps its row.
+    "cityhealth.fhir.trail.AccessTrailMiddleware",
 ]
 
 ROOT_URLCONF = "cityhealth.urls"
@@ -250,6 +252,28 @@ TASKS = {
         "BACKEND": os.environ.get("CITYHEALTH_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
     }
 }
+
+# --- FHIR bulk export and subscriptions ----------------------------------------------------
+# Where `$export` writes its NDJSON files (outside the source tree; served only to the
+# client that asked), how big one file may grow, how long one task run works before it
+# hands over to the next, and after how long without a heartbeat a run counts as dead.
+FHIR_EXPORT_DIR = Path(os.environ.get("CITYHEALTH_FHIR_EXPORT_DIR", VAR_DIR / "fhir-export"))
+FHIR_EXPORT_FILE_BYTES = int(os.environ.get("CITYHEALTH_FHIR_EXPORT_FILE_BYTES", 64 * 2**20))
+FHIR_EXPORT_SLICE_SECONDS = float(os.environ.get("CITYHEALTH_FHIR_EXPORT_SLICE_SECONDS", "60"))
+FHIR_EXPORT_STALL_SECONDS = float(os.environ.get("CITYHEALTH_FHIR_EXPORT_STALL_SECONDS", "300"))
+# Subscription rest-hook: how long a subscriber may take to answer, how many times a
+# notification is tried, and the first wait between tries (doubled after each failure).
+FHIR_SUBSCRIPTION_TIMEOUT_SECONDS = float(
+    os.environ.get("CITYHEALTH_FHIR_SUBSCRIPTION_TIMEOUT_SECONDS", "10")
+)
+FHIR_SUBSCRIPTION_ATTEMPTS = int(os.environ.get("CITYHEALTH_FHIR_SUBSCRIPTION_ATTEMPTS", "5"))
+FHIR_SUBSCRIPTION_RETRY_SECONDS = float(
+    os.environ.get("CITYHEALTH_FHIR_SUBSCRIPTION_RETRY_SECONDS", "10")
+)
+# The most entries one batch or transaction Bundle may carry (a larger one is refused whole),
+# and the most resources one conditional delete (`DELETE /{type}?…&_count=N`) may remove.
+FHIR_BUNDLE_MAX_ENTRIES = int(os.environ.get("CITYHEALTH_FHIR_BUNDLE_MAX_ENTRIES", "10000"))
+FHIR_CONDITIONAL_DELETE_MAX = int(os.environ.get("CITYHEALTH_FHIR_CONDITIONAL_DELETE_MAX", "100"))
 
 # --- Logging -------------------------------------------------------------------------------
 LOGGING: dict[str, Any] = {

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from cityhealth.accounts.oauth import token_endpoint
 from cityhealth.api import api, fhir_api
 from cityhealth.web import views as web_views
 
@@ -24,6 +25,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("fhir/R4/", fhir_api.urls),
+    path("oauth/token", token_endpoint, name="oauth_token"),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
 

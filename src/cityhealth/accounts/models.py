@@ -6,6 +6,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from cityhealth.accounts.types import COARSE, allows
 from cityhealth.core.roles import Permission, Role, permissions_of
 
 
@@ -79,6 +80,14 @@ class ApiClient(models.Model):
     scopes = models.JSONField(_("scopes"), default=list, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # OAuth2 client credentials (RFC 6749 §2.3.1): the public id and a hash of the secret,
+    # which is shown once when the client is made. Clients from before OAuth have neither.
+    client_id = models.CharField(max_length=40, unique=True, null=True, blank=True)
+    secret_hash = models.CharField(max_length=64, blank=True)
+    # A resident's own client (the portal acting for one person): its tokens see only that
+    # person's compartment (`patient/` scopes). A plain id, not a foreign key: `people` sits
+    # above `accounts` in the layers.
+    person_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         db_table = "accounts_api_clients"
@@ -100,6 +109,9 @@ class ApiToken(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    # What the token grants: the scopes asked for at the token endpoint, narrowed to the
+    # client's. None (tokens issued by hand) means the client's scopes.
+    scopes = models.JSONField(null=True, blank=True)
 
     class Meta:
         db_table = "accounts_api_tokens"
@@ -107,6 +119,34 @@ class ApiToken(models.Model):
     def __str__(self) -> str:
         return f"{self.client} · {self.key_id}"
 
+    @property
+    def granted_scopes(self) -> list[str]:
+        return list(self.client.scopes if self.scopes is None else self.scopes)
+
     def has_permission(self, permission: Permission) -> bool:
-        # An API client is granted permissions by name in its scopes.
-        return self.client.is_active and str(permission) in self.client.scopes
+        # An API client is granted permissions by name in its scopes; SMART scopes imply the
+        # record permissions (and a system client reading Patients may look persons up).
+        if not self.client.is_active:
+            return False
+        granted = self.granted_scopes
+        if str(permission) in granted:
+            return True
+        if permission == Permission.VIEW_PERSONS:  # only a SMART scope naming reads of Patient
+            granted = [scope for scope in granted if scope not in COARSE]
+        contexts = ("system", "user") if self.client.person_id is None else ("patient",)
+        implied = _IMPLIED.get(permission)
+        if implied is None or (permission == Permission.VIEW_PERSONS and "patient" in contexts):
+            return False
+        resource_type, actions = implied
+        return any(
+            allows(granted, contexts=contexts, resource_type=resource_type, action=action)
+            for action in actions
+        )
+
+
+# The permissions SMART scopes imply: any type's read or search, any write, a Patient read.
+_IMPLIED: dict[Permission, tuple[str | None, str]] = {
+    Permission.READ_RECORDS: (None, "rs"),
+    Permission.WRITE_RECORDS: (None, "cud"),
+    Permission.VIEW_PERSONS: ("Patient", "r"),
+}

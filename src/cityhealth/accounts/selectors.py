@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from cityhealth.accounts.models import ApiToken, User
+from cityhealth.accounts.models import ApiClient, ApiToken, User
 from cityhealth.core import clock
 from cityhealth.core.roles import Role
 
@@ -25,7 +25,7 @@ def authenticate_api_token(raw: str) -> ApiToken | None:
     try:
         # key_id is unique: get() needs no ORDER BY, unlike first(). Every device request
         # passes here, so the query is kept to one indexed lookup with the client joined.
-        token = ApiToken.objects.select_related("client").get(
+        token = ApiToken.objects.select_related("client", "client__facility").get(
             key_id=parts[1], revoked_at__isnull=True, client__is_active=True
         )
     except ApiToken.DoesNotExist:
@@ -35,6 +35,28 @@ def authenticate_api_token(raw: str) -> ApiToken | None:
     if token.expires_at is not None and token.expires_at <= clock.now():
         return None
     return token
+
+
+def authenticate_client(client_id: str, secret: str) -> ApiClient | None:
+    """The active OAuth2 client with these credentials, or None."""
+    client = (
+        ApiClient.objects.select_related("facility")
+        .filter(client_id=client_id, is_active=True)
+        .exclude(secret_hash="")
+        .first()
+    )
+    if client is None or not hmac.compare_digest(client.secret_hash, hash_secret(secret)):
+        return None
+    return client
+
+
+def facility_codes_of(user: User) -> list[str]:
+    """The codes of the facilities where the user holds a role, in the order granted."""
+    return list(
+        user.memberships.filter(facility__isnull=False)
+        .order_by("id")
+        .values_list("facility__code", flat=True)
+    )
 
 
 def roles_of(user: User) -> frozenset[Role]:

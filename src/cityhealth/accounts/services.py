@@ -9,6 +9,7 @@ from datetime import datetime
 
 from cityhealth.accounts.models import ApiClient, ApiToken, Membership, User
 from cityhealth.accounts.selectors import TOKEN_PREFIX, hash_secret
+from cityhealth.accounts.types import is_known_scope, smart_scopes
 from cityhealth.core import clock
 from cityhealth.core.audit import record_audit
 from cityhealth.core.errors import InvalidInput
@@ -66,8 +67,13 @@ class IssuedToken:
 
 
 def issue_api_token(
-    *, client: ApiClient, label: str = "", expires_at: datetime | None = None
+    *,
+    client: ApiClient,
+    label: str = "",
+    expires_at: datetime | None = None,
+    scopes: list[str] | None = None,
 ) -> IssuedToken:
+    """A new token of `client`; `scopes` None means whatever the client holds."""
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32).replace("_", "-")
     token = ApiToken.objects.create(
@@ -76,6 +82,7 @@ def issue_api_token(
         secret_hash=hash_secret(secret),
         label=label,
         expires_at=expires_at,
+        scopes=scopes,
     )
     record_audit(
         actor="system",
@@ -85,6 +92,59 @@ def issue_api_token(
         details={"key_id": key_id, "label": label},
     )
     return IssuedToken(token=token, raw=f"{TOKEN_PREFIX}_{key_id}_{secret}")
+
+
+@dataclass(frozen=True)
+class ClientCredentials:
+    client: ApiClient
+    client_id: str
+    secret: str  # shown once; only its hash is stored
+
+
+def create_api_client(
+    *,
+    name: str,
+    scopes: list[str],
+    facility: Facility | None = None,
+    person_id: int | None = None,
+    created_by: str = "system",
+) -> ClientCredentials:
+    """An OAuth2 client (client credentials grant). Called again with the name of an existing
+    client, it gives that client a new secret (the old one stops working) and these scopes."""
+    unknown = [scope for scope in scopes if not is_known_scope(scope)]
+    if unknown:
+        raise InvalidInput(
+            "api_client.unknown_scope",
+            vi=f"Phạm vi quyền không hợp lệ: {', '.join(unknown)}.",
+            en=f"Unknown scope(s): {', '.join(unknown)}.",
+            field="scope",
+        )
+    contexts = {scope.context for scope in smart_scopes(scopes)}
+    if contexts - ({"patient"} if person_id is not None else {"system", "user"}):
+        raise InvalidInput(
+            "api_client.scope_context",
+            vi="Ứng dụng của một người dân chỉ có phạm vi patient/…; ứng dụng của hệ thống "
+            "không có phạm vi patient/….",
+            en="A resident's client holds only patient/… scopes; a system's client none.",
+            field="scope",
+        )
+    client = ApiClient.objects.filter(name=name).first() or ApiClient(name=name)
+    secret = secrets.token_urlsafe(32)
+    client.client_id = client.client_id or secrets.token_hex(12)
+    client.secret_hash = hash_secret(secret)
+    client.scopes = list(dict.fromkeys(scopes))
+    client.facility = facility
+    client.person_id = person_id
+    client.save()
+    record_audit(
+        actor=created_by,
+        action="api_client.credentials_set",
+        target_type="api_client",
+        target_id=client.pk,
+        facility_code=facility.code if facility else "",
+        details={"client_id": client.client_id, "scopes": client.scopes, "person": person_id},
+    )
+    return ClientCredentials(client=client, client_id=client.client_id, secret=secret)
 
 
 def revoke_api_token(*, token: ApiToken) -> None:

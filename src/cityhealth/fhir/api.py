@@ -11,10 +11,13 @@ from __future__ import annotations
 
 from ninja import Router
 
-from cityhealth.fhir import instance_api, operations_api, system_api, type_api
+from cityhealth.fhir import access_api, instance_api, operations_api, system_api, type_api
+from cityhealth.fhir.negotiation import negotiated
 
 router = Router()
+router.add_decorator(negotiated)  # _format, Accept, _pretty for every interaction
 router.add_router("", system_api.router)  # /metadata, system history, batch/transaction
 router.add_router("", operations_api.router)  # $match, $everything, $export
+router.add_router("", access_api.router)  # SMART configuration, AuditEvent (the trail)
 router.add_router("", type_api.router)  # /{type}: create, search, conditional, _history
 router.add_router("", instance_api.router)  # /{type}/{id}...

@@ -1,35 +1,43 @@
-"""Instance-level interactions of the FHIR API: create, read, vread, update (If-Match),
-delete and instance history. `Patient/{id}` is read from the person registry."""
+"""Instance-level interactions of the FHIR API: read, vread, update (If-Match), PATCH (JSON
+Patch), delete and instance history. `Patient/{id}` is read from the person registry."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Router
 
 from cityhealth.core.access import api_principal
-from cityhealth.core.errors import InvalidInput
 from cityhealth.core.roles import Permission
+from cityhealth.fhir import negotiation, patients
+from cityhealth.fhir.access import guard_read
 from cityhealth.fhir.common import (
-    ETAG,
     actor,
     checked_type,
+    guard,
     request_body,
     resource_response,
     stored_type,
 )
+from cityhealth.fhir.history import history_bundle
 from cityhealth.fhir.outcome import fhir_response
 from cityhealth.people.selectors import read_patient_resource
 from cityhealth.records import selectors, services
 
 router = Router()
+# What `Prefer: return=OperationOutcome` reports after a write, by status.
+_DONE = {200: "Updated.", 201: "Created."}
 
 
 @router.get("/{resource_type}/{logical_id}", url_name="read")
 def read(request: HttpRequest, resource_type: str, logical_id: str) -> HttpResponse:
     actor(request, Permission.READ_RECORDS)
     if checked_type(resource_type) == "Patient":
+        guard_read(
+            request,
+            resource_type="Patient",
+            logical_id=logical_id,
+            person_id=int(logical_id) if logical_id.isdigit() else None,
+        )
         patient = read_patient_resource(
             principal=api_principal(request),
             person_id=int(logical_id) if logical_id.isdigit() else 0,
@@ -44,27 +52,34 @@ def read(request: HttpRequest, resource_type: str, logical_id: str) -> HttpRespo
 
 @router.put("/{resource_type}/{logical_id}", url_name="update")
 def update(request: HttpRequest, resource_type: str, logical_id: str) -> HttpResponse:
+    if resource_type == "Patient":  # the registry decides (fhir.patients)
+        return patients.update_response(request, logical_id)
     who = actor(request, Permission.WRITE_RECORDS)
-    if_match = request.headers.get("If-Match")
-    version = None
-    if if_match:
-        matched = ETAG.match(if_match.strip())
-        if matched is None:
-            raise InvalidInput(
-                "request.bad_if_match",
-                vi='If-Match phải có dạng W/"số phiên bản".',
-                en='If-Match is W/"version number".',
-                field="If-Match",
-            )
-        version = int(matched[1])
     written, created = services.update_resource(
         resource_type=stored_type(resource_type),
         logical_id=logical_id,
         body=request_body(request),
         source=who,
-        if_match=version,
+        if_match=negotiation.if_match(request),
     )
-    return resource_response(request, written, status=201 if created else 200)
+    status = 201 if created else 200
+    response = resource_response(request, written, status=status)
+    return negotiation.as_preferred(request, response, outcome=_DONE[status])
+
+
+@router.patch("/{resource_type}/{logical_id}", url_name="patch")
+def patch(request: HttpRequest, resource_type: str, logical_id: str) -> HttpResponse:
+    """JSON Patch (`application/json-patch+json`); the result is checked like any write."""
+    who = actor(request, Permission.WRITE_RECORDS)
+    written = services.patch_resource(
+        resource_type=stored_type(resource_type),
+        logical_id=logical_id,
+        operations=negotiation.patch_body(request),
+        source=who,
+        if_match=negotiation.if_match(request),
+    )
+    response = resource_response(request, written)
+    return negotiation.as_preferred(request, response, outcome=_DONE[200])
 
 
 @router.delete("/{resource_type}/{logical_id}", url_name="delete")
@@ -79,25 +94,12 @@ def delete(request: HttpRequest, resource_type: str, logical_id: str) -> HttpRes
 @router.get("/{resource_type}/{logical_id}/_history", url_name="history")
 def history(request: HttpRequest, resource_type: str, logical_id: str) -> HttpResponse:
     actor(request, Permission.READ_RECORDS)
-    versions = selectors.resource_history(
+    current = selectors.stored_resource(
         resource_type=stored_type(resource_type), logical_id=logical_id
     )
-    entries = []
-    for v in versions:
-        entry: dict[str, Any] = {
-            "fullUrl": request.build_absolute_uri(f"/fhir/R4/{v.resource_type}/{v.logical_id}"),
-            "request": {"method": v.method, "url": f"{v.resource_type}/{v.logical_id}"},
-            "response": {
-                "status": "204" if v.deleted else "200",
-                "etag": f'W/"{v.version_id}"',
-                "lastModified": v.last_updated.isoformat(),
-            },
-        }
-        if v.body is not None:
-            entry["resource"] = v.body
-        entries.append(entry)
+    guard(request, current)
     return fhir_response(
-        {"resourceType": "Bundle", "type": "history", "total": len(entries), "entry": entries}
+        history_bundle(request, resource_type=resource_type, logical_id=logical_id)
     )
 
 

@@ -3,24 +3,24 @@ caller's language: Vietnamese unless English is asked for) and the element it is
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import get_language
 
+from cityhealth.core import exactjson
 from cityhealth.core.errors import DomainError
 
 FHIR_JSON = "application/fhir+json; charset=utf-8"
 # The OperationOutcome issue code for an HTTP status (R4 issue-type value set).
 _ISSUE_CODES = {400: "invalid", 401: "login", 403: "forbidden", 404: "not-found",
-                405: "not-supported", 409: "conflict", 410: "deleted", 412: "conflict",
-                415: "not-supported", 422: "processing"}  # fmt: skip
+                405: "not-supported", 406: "not-supported", 409: "conflict", 410: "deleted",
+                412: "conflict", 415: "not-supported", 422: "processing"}  # fmt: skip
 
 
 def fhir_response(body: dict[str, Any], *, status: int = 200) -> HttpResponse:
     return HttpResponse(
-        json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+        exactjson.dumps(body),  # a decimal goes back as it came: 1.50, not 1.5
         status=status,
         content_type=FHIR_JSON,
     )
@@ -41,9 +41,23 @@ def outcome_response(
 
 
 def domain_error_outcome(request: HttpRequest, error: DomainError) -> HttpResponse:
+    language = request.headers.get("Accept-Language") or get_language()
+    return fhir_response(error_outcome(error, language=language), status=error.status_code)
+
+
+def error_outcome(error: DomainError, *, language: str | None, at: str = "") -> dict[str, Any]:
+    """The OperationOutcome of an error; `at` prefixes the elements it names (a Bundle's
+    entry, e.g. `Bundle.entry[2].resource`)."""
+
+    def where(path: str | None) -> dict[str, Any]:
+        if path and at.endswith(".resource") and path[:1].isupper():
+            path = path.partition(".")[2]  # "Observation.status" within the entry's resource
+        full = ".".join(part for part in (at, path) if part)
+        return {"expression": [full]} if full else {}
+
     issues = getattr(error, "issues", None)
     if issues:  # a resource refused element by element
-        body = {
+        return {
             "resourceType": "OperationOutcome",
             "issue": [
                 {
@@ -51,15 +65,16 @@ def domain_error_outcome(request: HttpRequest, error: DomainError) -> HttpRespon
                     "code": "invalid",
                     "details": {"coding": [{"system": "urn:cityhealth:error", "code": error.code}]},
                     "diagnostics": message,
-                    **({"expression": [path]} if path else {}),
+                    **where(path),
                 }
                 for path, message in issues
             ],
         }
-        return fhir_response(body, status=error.status_code)
-    return outcome_response(
-        status=error.status_code,
-        diagnostics=error.message(request.headers.get("Accept-Language") or get_language()),
-        code=error.code,
-        expressions=[error.field] if error.field else None,
-    )
+    issue: dict[str, Any] = {
+        "severity": "error",
+        "code": _ISSUE_CODES.get(error.status_code, "exception"),
+        "details": {"coding": [{"system": "urn:cityhealth:error", "code": error.code}]},
+        "diagnostics": error.message(language),
+        **where(error.field),
+    }
+    return {"resourceType": "OperationOutcome", "issue": [issue]}

@@ -40,6 +40,9 @@ from cityhealth.people.enums import (
     ReviewStatus,
     Sex,
 )
+from cityhealth.people.matching.engine import match_record
+from cityhealth.people.matching.model import current_model
+from cityhealth.people.matching.types import IncomingRecord, MatchResult
 from cityhealth.people.models import (
     Guardianship,
     Merge,
@@ -210,6 +213,60 @@ def read_patient_resource(
         principal=principal, person_id=person_id, reason="FHIR Patient read", source_ip=source_ip
     )
     return person_as_fhir_patient(person)
+
+
+def patient_resources(*, person_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Persons (merged-away ones too, as they are) as FHIR R4 Patients, for the shared
+    record's copy of the registry. Not a read on anyone's behalf, so neither checked nor
+    audited here: whoever reads the copy is checked and audited there."""
+    from cityhealth.people.fhir import person_as_fhir_patient
+
+    # Only what the rendering reads (a sync renders millions): no children, no whole
+    # guardians or merged records.
+    persons = (
+        Person.objects.filter(pk__in=person_ids)
+        .select_related("ward", "ward__province")
+        .prefetch_related(
+            "identifiers",
+            "insurance_cards",
+            Prefetch(
+                "guardians",
+                queryset=Guardianship.objects.select_related("guardian").only(
+                    "child_id", "relationship", "guardian__full_name"
+                ),
+            ),
+            Prefetch("merged_from", queryset=Person.objects.only("id", "merged_into_id")),
+        )
+        .order_by("pk")
+    )
+    return {person.pk: person_as_fhir_patient(person) for person in persons}
+
+
+def match_patients(
+    *, principal: object, record: IncomingRecord, source_ip: str = ""
+) -> tuple[MatchResult, dict[int, dict[str, Any]]]:
+    """The matcher's verdict on `record` (an `IncomingRecord`) and its candidates as FHIR
+    Patients, for someone holding VIEW_PERSONS; nothing is written but a `person.match_query`
+    audit entry naming the candidates shown. (MatchResult, {person id: Patient})."""
+    ensure_permission(principal, Permission.VIEW_PERSONS)
+    result = match_record(record=record)
+    wanted = [candidate.person_id for candidate in result.candidates]
+    found = patient_resources(person_ids=wanted)
+    record_audit(
+        actor=actor_of(principal),
+        actor_label=actor_label_of(principal),
+        action="person.match_query",
+        target_type="person",
+        source_ip=source_ip,
+        details={"outcome": str(result.outcome), "result_ids": wanted},
+    )
+    return result, found
+
+
+def match_thresholds() -> tuple[float, float]:
+    """The matcher's (link, review) probability thresholds in force."""
+    model = current_model()
+    return model.link_threshold, model.review_threshold
 
 
 # The hot path of every kiosk and desk: written as SQL because compiling the equivalent

@@ -10,7 +10,7 @@ from cityhealth.core.errors import Conflict, DomainError, InvalidInput, NotFound
 class InvalidResource(InvalidInput):
     """A resource that is not valid FHIR R4: `issues` says where and why, element by element."""
 
-    def __init__(self, *, issues: list[tuple[str, str]]) -> None:
+    def __init__(self, *, issues: list[tuple[str, str]], position: int | None = None) -> None:
         first = issues[0] if issues else ("", "")
         super().__init__(
             "resource.invalid",
@@ -19,6 +19,7 @@ class InvalidResource(InvalidInput):
             field=first[0] or None,
         )
         self.issues = issues
+        self.position = position  # which resource of a batch write, when there were many
 
 
 class ResourceGone(DomainError):
@@ -65,4 +66,22 @@ def unsupported_type(resource_type: str) -> InvalidInput:
         vi=f"Máy chủ không lưu loại tài nguyên «{resource_type}».",
         en=f"This server does not store “{resource_type}” resources.",
         field="resourceType",
+    )
+
+
+class PatchFailed(DomainError):
+    """A well-formed JSON Patch that cannot be applied to the resource as it is."""
+
+    status_code: ClassVar[int] = 422
+    title: ClassVar[str] = "Unprocessable entity"
+
+
+def patch_failed(code: str, *, index: int, operation: object, reason: str) -> PatchFailed:
+    op = operation.get("op", "?") if isinstance(operation, dict) else "?"
+    path = operation.get("path", "") if isinstance(operation, dict) else ""
+    return PatchFailed(
+        code,
+        vi=f"Không áp dụng được thao tác {index} ({op} {path}) của bản vá: {reason}",
+        en=f"Operation {index} ({op} {path}) of the patch cannot be applied: {reason}",
+        operation=index,
     )

@@ -9,4 +9,6 @@ SUPPORTED_TYPES: tuple[str, ...] = (
     "MedicationStatement", "AllergyIntolerance", "Immunization", "DiagnosticReport",
     "DocumentReference", "ServiceRequest", "Appointment", "Composition", "Consent", "Coverage",
     "Provenance", "AuditEvent", "Subscription",
+    # Not among the 24: stored so that a Group of Patients can be exported ($export).
+    "Group",
 )  # fmt: skip

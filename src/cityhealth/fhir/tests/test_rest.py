@@ -87,7 +87,7 @@ def test_bad_requests_get_an_operation_outcome(method, url, body, status, issue)
 
 def test_the_element_at_fault_is_named():
     answer = send(his("write_records"), "post", "/Observation", {**HEIGHT, "status": "nope"})
-    assert answer.json()["issue"][0]["expression"] == ["status"]
+    assert answer.json()["issue"][0]["expression"] == ["Observation.status"]
 
 
 def test_metadata_is_open_and_says_what_is_implemented():
@@ -97,7 +97,8 @@ def test_metadata_is_open_and_says_what_is_implemented():
     types = {r["type"]: r for r in statement["rest"][0]["resource"]}
     assert "Observation" in types
     assert {i["code"] for i in types["Observation"]["interaction"]} == {
-        "read", "vread", "create", "update", "delete", "history-instance"
+        "read", "vread", "create", "update", "patch", "delete", "history-instance",
+        "history-type", "search-type",
     }  # fmt: skip
 
 
@@ -125,9 +126,7 @@ def test_a_patient_is_the_registry_person_and_cannot_be_written_here(client_as):
     assert read.json()["resourceType"] == "Patient"
     assert read.json()["id"] == str(person.pk)
     assert clinician.get("/fhir/R4/Patient/999999999").status_code == 404
-    written = clinician.post(
-        "/fhir/R4/Patient", json.dumps({"resourceType": "Patient"}), content_type=FHIR
-    )
+    written = clinician.delete(f"/fhir/R4/Patient/{person.pk}")
     assert written.status_code == 400
     assert written.json()["issue"][0]["details"]["coding"][0]["code"] == "patient.from_registry"
     # A system with the record scopes but not the registry's sees no person at all.

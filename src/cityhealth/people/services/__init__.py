@@ -11,8 +11,12 @@ Rules every use case keeps:
 - Row locks are taken in one order, the lower person id first (merge, unmerge).
 - Everything is audited (`person.created`, `person.identified`, `person.updated`,
   `person.id_reissued`, `person.merged`, `person.unmerged`, `review_item.resolved`, ...).
+- Every change to what a person is reaches the apps that keep copies of persons
+  (`hooks.persons_changed`, inside the use case's transaction; listeners register with
+  `on_persons_changed`).
 """
 
+from cityhealth.people.hooks import on_persons_changed
 from cityhealth.people.services.incoming import (
     IncomingMatch,
     match_incoming_record,
@@ -33,6 +37,7 @@ __all__ = [
     "decisions_for",
     "match_incoming_record",
     "merge_persons",
+    "on_persons_changed",
     "record_id_reissue",
     "register_from_scan",
     "register_incoming_record",

@@ -8,6 +8,11 @@ The matcher (`people.matching`) decides; this use case acts on its decision:
   from that hospital with the same number is linked at once, without matching.
 - REVIEW: a `MATCH_REVIEW` item keeps the record and the candidates for a clerk, who links
   it to one of them, registers a new person from it, or dismisses it (`resolve_review_item`).
+  With `provisional=True` (a system that needs a person to file records under now, such as
+  a hospital writing FHIR Patients) the record is also registered at once as a provisional
+  person, without the identifiers another person holds; the item names it, and the clerk's
+  "link" merges it into the chosen candidate (records filed under it follow the merge) while
+  "register new" or "dismiss" keep it.
 - NEW: nothing is written; the caller registers the person if it wants to (`register_person`,
   or `register_incoming_record` below with the same record).
 """
@@ -28,7 +33,9 @@ from cityhealth.people.enums import (
     MatchOutcome,
     ReviewKind,
 )
+from cityhealth.people.hooks import gathered, persons_changed
 from cityhealth.people.matching import IncomingRecord, MatchResult, match_record
+from cityhealth.people.matching.exact import citizen_number
 from cityhealth.people.matching.types import Candidate
 from cityhealth.people.models import Person, PersonIdentifier, ReviewItem
 from cityhealth.people.selectors import check_facility_code, holders_of, survivor_of
@@ -43,6 +50,7 @@ class IncomingMatch:
     result: MatchResult
     person: Person | None  # the linked person (LINK), else None
     review_item: ReviewItem | None  # the item written for REVIEW
+    provisional: Person | None = None  # registered for REVIEW when asked (`provisional=True`)
 
 
 def record_as_payload(record: IncomingRecord) -> dict[str, Any]:
@@ -108,15 +116,18 @@ def keep_record_number(
             facility_code=facility_code,
             details={"kind": IdentifierKind.HOSPITAL_RECORD, "issuer": facility_code},
         )
+        persons_changed([person.pk])
 
 
 @transaction.atomic
+@gathered()
 def match_incoming_record(
     *,
     record: IncomingRecord,
     actor: str,
     facility_code: str = "",
     source_ip: str = "",
+    provisional: bool = False,
 ) -> IncomingMatch:
     """Find the person `record` belongs to and act on the outcome (see the module doc)."""
     facility_code = check_facility_code(facility_code)
@@ -134,22 +145,34 @@ def match_incoming_record(
     }
     person: Person | None = None
     item: ReviewItem | None = None
+    registered: Person | None = None
     if result.outcome == MatchOutcome.LINK and result.person_id is not None:
         person = survivor_of(Person.objects.get(pk=result.person_id))
         keep_record_number(person=person, record=record, facility_code=facility_code, actor=actor)
     elif result.outcome == MatchOutcome.REVIEW:
+        if provisional:
+            registered = register_incoming_record(
+                record=_without_held_identifiers(record),
+                actor=actor,
+                facility_code=facility_code,
+                source_ip=source_ip,
+            )
+            details["provisional_person_id"] = registered.pk
         best = result.candidates[:2]
+        payload: dict[str, Any] = {
+            "record": record_as_payload(record),
+            "facility_code": facility_code,
+            "method": result.method,
+            "candidates": details["candidates"],
+        }
+        if registered is not None:
+            payload["provisional_person_id"] = registered.pk
         item = ReviewItem.objects.create(
             kind=ReviewKind.MATCH_REVIEW,
             person_id=best[0].person_id if best else None,
             other_person_id=best[1].person_id if len(best) > 1 else None,
             score=best[0].match_probability if best else None,
-            payload={
-                "record": record_as_payload(record),
-                "facility_code": facility_code,
-                "method": result.method,
-                "candidates": details["candidates"],
-            },
+            payload=payload,
         )
         details["review_item_id"] = item.pk
     _audit(
@@ -160,7 +183,20 @@ def match_incoming_record(
         source_ip=source_ip,
         details=details,
     )
-    return IncomingMatch(result=result, person=person, review_item=item)
+    return IncomingMatch(result=result, person=person, review_item=item, provisional=registered)
+
+
+def _without_held_identifiers(record: IncomingRecord) -> IncomingRecord:
+    """The record without the identifiers some person already holds (now or earlier): the
+    doubt is precisely whose they are, so a provisional person does not take them."""
+    number = citizen_number(record.citizen_id)
+    if number is not None and holders_of(*number):
+        record = dataclasses.replace(record, citizen_id="")
+    issuer = (record.nationality or "VN").strip().upper()
+    passport = record.passport.strip().upper()
+    if passport and holders_of(IdentifierKind.PASSPORT, passport, issuer=issuer):
+        record = dataclasses.replace(record, passport="")
+    return record
 
 
 def _guardian_of(record: IncomingRecord) -> Person | None:
@@ -172,6 +208,7 @@ def _guardian_of(record: IncomingRecord) -> Person | None:
     return holders[0][0] if holders and holders[0][1] else None
 
 
+@gathered()
 def register_incoming_record(
     *,
     record: IncomingRecord,
@@ -182,6 +219,9 @@ def register_incoming_record(
     """Register the person an incoming record describes (after the matcher said NEW, or a
     clerk decided so), with the identifiers it carries and its sender's record number."""
     guardian = _guardian_of(record)
+    # The matcher takes a 9-digit number in `citizen_id` as an old ID card's: so does this.
+    number = citizen_number(record.citizen_id) if record.citizen_id.strip() else None
+    old_card = number is not None and number[0] == IdentifierKind.OLD_ID
     registration = register_person(
         actor=actor,
         full_name=record.full_name,
@@ -190,7 +230,8 @@ def register_incoming_record(
         birth_year=None if record.birth_date else record.birth_year,
         sex=record.sex or "unknown",
         nationality=record.nationality or "VN",
-        citizen_id=record.citizen_id,
+        citizen_id="" if old_card else record.citizen_id,
+        old_id=number[1] if number is not None and old_card else "",
         passport=record.passport,
         passport_country=record.nationality if record.passport else "",
         phone=record.phone,

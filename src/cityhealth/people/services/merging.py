@@ -12,6 +12,7 @@ from cityhealth.people import errors
 from cityhealth.people.enums import (
     IdentifierStatus,
 )
+from cityhealth.people.hooks import persons_changed
 from cityhealth.people.models import (
     Guardianship,
     InsuranceCard,
@@ -117,6 +118,7 @@ def merge_persons(
             source_ip=source_ip,
             details=details,
         )
+    persons_changed([retired.pk, survivor.pk])
     return merge
 
 
@@ -193,6 +195,7 @@ def unmerge(
             source_ip=source_ip,
             details=details,
         )
+    persons_changed([retired.pk, survivor.pk])
     return merge
 
 

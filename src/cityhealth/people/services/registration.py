@@ -25,6 +25,7 @@ from cityhealth.people.enums import (
     Relationship,
     Sex,
 )
+from cityhealth.people.hooks import persons_changed
 from cityhealth.people.models import (
     Guardianship,
     InsuranceCard,
@@ -307,6 +308,7 @@ def register_person(
             "review_item_ids": [i.pk for i in items],
         },
     )
+    persons_changed([person.pk])
     return Registration(person=person, review_items=tuple(items))
 
 

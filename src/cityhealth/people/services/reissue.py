@@ -15,6 +15,7 @@ from cityhealth.people.enums import (
     IdentifierKind,
     IdentifierStatus,
 )
+from cityhealth.people.hooks import persons_changed
 from cityhealth.people.models import (
     Person,
     PersonIdentifier,
@@ -111,6 +112,7 @@ def record_id_reissue(
         source_ip=source_ip,
         details={"old": [i.value for i in current], "new": parsed.number},
     )
+    persons_changed([person.pk])
     return new
 
 

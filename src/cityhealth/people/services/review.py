@@ -15,6 +15,7 @@ from cityhealth.people.enums import (
     ReviewStatus,
     Sex,
 )
+from cityhealth.people.hooks import gathered, persons_changed
 from cityhealth.people.models import Person, ReviewItem
 from cityhealth.people.selectors import (
     clean_text,
@@ -56,6 +57,7 @@ def decisions_for(item: ReviewItem) -> list[ReviewDecision]:
     return choices
 
 
+@gathered()
 def resolve_review_item(
     *,
     item: ReviewItem,
@@ -110,7 +112,10 @@ def resolve_review_item(
             details["merge_id"] = merge.pk
 
     elif chosen is ReviewDecision.LINK:
-        details["person_id"] = _link_incoming(item, person_id, actor)
+        details["person_id"] = _link_incoming(item, person_id, actor, facility_code, source_ip)
+    elif chosen is ReviewDecision.REGISTER_NEW and item.payload.get("provisional_person_id"):
+        # Registered when the record came: the provisional person is that new person.
+        details["person_id"] = int(item.payload["provisional_person_id"])
     elif chosen is ReviewDecision.REGISTER_NEW:
         record = record_from_payload(item.payload.get("record", {}))
         details["person_id"] = register_incoming_record(
@@ -139,12 +144,29 @@ def resolve_review_item(
     return item
 
 
-def _link_incoming(item: ReviewItem, person_id: int | None, actor: str) -> int:
-    """Tie the item's incoming record to the candidate `person_id`; its survivor's id."""
+def _link_incoming(
+    item: ReviewItem, person_id: int | None, actor: str, facility_code: str, source_ip: str
+) -> int:
+    """Tie the item's incoming record to the candidate `person_id`; its survivor's id. A
+    provisional person registered for the record is merged into it (what was filed under
+    the provisional person follows, its identifiers included)."""
     offered = {int(c["person_id"]) for c in item.payload.get("candidates", [])}
     if person_id is None or person_id not in offered:
         raise errors.review_bad_decision("link")
     person = survivor_of(Person.objects.get(pk=person_id))
+    provisional_id = item.payload.get("provisional_person_id")
+    if provisional_id:
+        provisional = survivor_of(Person.objects.get(pk=int(provisional_id)))
+        if provisional.pk != person.pk:
+            merge_persons(
+                survivor=person,
+                retired=provisional,
+                reason=f"review item #{item.pk}: the provisional record is this person",
+                actor=actor,
+                facility_code=facility_code,
+                source_ip=source_ip,
+            )
+        return person.pk
     keep_record_number(
         person=person,
         record=record_from_payload(item.payload.get("record", {})),
@@ -186,6 +208,7 @@ def _accept_scanned(item: ReviewItem, actor: str, facility_code: str, source_ip:
         fields.append("sex")
     if fields:
         person.save()
+        persons_changed([person.pk])
     _audit(
         "person.updated",
         actor=actor,

@@ -22,6 +22,7 @@ from cityhealth.people.enums import (
     ReviewStatus,
     Sex,
 )
+from cityhealth.people.hooks import persons_changed
 from cityhealth.people.models import (
     Person,
     PersonIdentifier,
@@ -189,6 +190,7 @@ def _after_create(
         source_ip=source_ip,
         details={"source": "qr_scan", "review_item_ids": [i.pk for i in items]},
     )
+    persons_changed([person.pk])
     return ScanResult(
         card=card,
         person=person,
@@ -259,6 +261,8 @@ def _after_match(
             "review_item_ids": [i.pk for i in items],
         },
     )
+    if filled or any(note != "card.superseded" for note in notes):
+        persons_changed([person.pk])
     return ScanResult(
         card=card,
         person=person,

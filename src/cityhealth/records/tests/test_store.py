@@ -20,7 +20,7 @@ def observation(**changes: Any) -> dict[str, Any]:
         "resourceType": "Observation",
         "status": "final",
         "code": {"coding": [{"system": "http://loinc.org", "code": "8302-2"}]},
-        "subject": {"reference": "Patient/p1"},
+        "subject": {"display": "Nguyễn Văn An"},
         "effectiveDateTime": "2026-03-01T08:00:00+07:00",
         "valueQuantity": {"value": 102.5, "unit": "cm", "system": "http://unitsofmeasure.org"},
     }
@@ -99,11 +99,15 @@ def test_a_deleted_resource_is_gone_but_its_history_stays():
         ("not an object", "resource.invalid", ""),
         ({"status": "final"}, "resource.invalid", "resourceType"),
         ({"resourceType": "Spaceship"}, "resource.unsupported_type", "resourceType"),
-        (observation(status="nope"), "resource.invalid", "status"),  # the models let it pass
-        (observation(code=None), "resource.invalid", "code"),  # required element
-        (observation(effectiveDateTime="2026-13-40"), "resource.invalid", "effectiveDateTime"),
-        (observation(id="bad id!"), "resource.invalid", "id"),
-        ({"resourceType": "Patient", "gender": "x"}, "resource.invalid", "gender"),
+        (observation(status="nope"), "resource.invalid", "Observation.status"),
+        (observation(code=None), "resource.invalid", "Observation.code"),  # required element
+        (
+            observation(effectiveDateTime="2026-13-40"),
+            "resource.invalid",
+            "Observation.effectiveDateTime",
+        ),
+        (observation(id="bad id!"), "resource.invalid", "Observation.id"),
+        ({"resourceType": "Patient", "gender": "x"}, "resource.invalid", "Patient.gender"),
     ],
 )
 def test_invalid_resources_are_refused_with_the_element_and_nothing_is_stored(body, code, where):

@@ -2,9 +2,11 @@
 
     cityhealth synth population --persons 20000 --seed 1
     cityhealth synth population --persons 8500000 --seed 1 --legacy-out var/legacy.csv
+    cityhealth synth records --seed 1 --persons 10000 --trusted
 
-Runs in one transaction: the population is loaded completely or not at all. Running it again
-with the same persons and seed finds the population already there and does nothing.
+`population` runs in one transaction: the population is loaded completely or not at all.
+Running it again with the same persons and seed finds the population already there and does
+nothing. `records` commits batch by batch and, run again, goes on where it stopped.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from cityhealth.synth.population.service import (
     write_legacy,
 )
 from cityhealth.synth.population.tables import PopulationDataError
+from cityhealth.synth.records.loader import DEFAULT_BATCH, load_records
 
 
 def _count(text: str) -> int:
@@ -51,7 +54,7 @@ class Command(BaseCommand):
     help = "Generate synthetic data for the demo and the benchmarks."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        commands = parser.add_subparsers(dest="what", required=True, metavar="{population}")
+        commands = parser.add_subparsers(dest="what", required=True, metavar="{population,records}")
         population = commands.add_parser(
             "population",
             help="persons with ID history, BHYT cards and guardians, loaded into the database",
@@ -87,12 +90,44 @@ class Command(BaseCommand):
         population.add_argument(
             "--no-progress", action="store_true", help="no progress bar on standard error"
         )
+        records = commands.add_parser(
+            "records",
+            help="clinical history (FHIR resources) of the first persons of the registry",
+        )
+        records.add_argument("--seed", type=int, default=1)
+        records.add_argument(
+            "--persons", type=_count, default=1000, help="the first N persons (default 1,000)"
+        )
+        records.add_argument(
+            "--years", type=_count, help="years of history before the reference date (default 5)"
+        )
+        records.add_argument(
+            "--batch",
+            type=_count,
+            default=DEFAULT_BATCH,
+            help=f"resources per transaction (default {DEFAULT_BATCH:,})",
+        )
+        records.add_argument(
+            "--workers",
+            type=_count,
+            default=1,
+            help="processes sharing the persons (PostgreSQL; default 1)",
+        )
+        records.add_argument(
+            "--trusted",
+            action="store_true",
+            help="skip validation of the generated resources (their tests validate them)",
+        )
+        records.add_argument(
+            "--no-progress", action="store_true", help="no progress bar on standard error"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["what"] != "population":  # pragma: no cover — argparse refuses others
-            raise CommandError(f"unknown subcommand {options['what']}")
         if settings.PRODUCTION:
             raise CommandError("synthetic persons do not belong in a production database")
+        if options["what"] == "records":
+            self._records(options)
+            return
         progress = not options["no_progress"] and options["verbosity"] > 0
         legacy_out: Path | None = options["legacy_out"]
         try:
@@ -119,3 +154,22 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"Legacy records: {len(report.legacy_records):,} written to {legacy_out}"
                 )
+
+    def _records(self, options: dict[str, Any]) -> None:
+        if options["years"] == 0 or options["batch"] == 0:
+            raise CommandError("--years and --batch must be at least 1")
+        try:
+            report = load_records(
+                seed=options["seed"],
+                persons=options["persons"],
+                years=options["years"],
+                batch=options["batch"],
+                trusted=options["trusted"],
+                workers=max(1, options["workers"]),
+                progress=not options["no_progress"] and options["verbosity"] > 0,
+            )
+        except RuntimeError as error:  # a worker process failed: what it committed stays
+            raise CommandError(str(error)) from error
+        if options["verbosity"] > 0:
+            for line in report.lines():
+                self.stdout.write(line)

@@ -1,0 +1,71 @@
+"""Whose record a resource is part of (the Patient compartment, resolved once at write time):
+the person a `Patient/{id}` reference among the type's compartment parameters names, the
+`subject`/`patient` one first. Patients are the person registry's persons, so a compartment
+reference that names no person is refused rather than stored pointing nowhere."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from cityhealth.people.models import Person
+from cityhealth.records import errors
+from cityhealth.records.search.definitions import compartment_params, param
+from cityhealth.records.search.extract import parse_reference
+
+
+def person_for(resource_type: str, logical_id: str, body: dict[str, Any]) -> int | None:
+    """The person whose compartment the resource belongs to (None: nobody's).
+    InvalidResource, with the element, if a compartment reference names no person."""
+    return people_for([(resource_type, logical_id, body)])[0]
+
+
+def people_for(items: Sequence[tuple[str, str, dict[str, Any]]]) -> list[int | None]:
+    """`person_for` of many resources, with one query to the registry."""
+    wanted: list[list[tuple[int | None, str, str]]] = [
+        _patient_references(resource_type, logical_id, body)
+        for resource_type, logical_id, body in items
+    ]
+    ids = {person for refs in wanted for person, _, _ in refs if person is not None}
+    known = set(Person.objects.filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
+    found: list[int | None] = []
+    for refs in wanted:
+        for person, path, text in refs:
+            if person is None or person not in known:
+                raise errors.InvalidResource(
+                    issues=[
+                        (
+                            path,
+                            f"{text} names no person of the registry "
+                            "(không có người này trong sổ đăng ký nhân khẩu)",
+                        )
+                    ]
+                )
+        found.append(refs[0][0] if refs else None)
+    return found
+
+
+def _patient_references(
+    resource_type: str, logical_id: str, body: dict[str, Any]
+) -> list[tuple[int | None, str, str]]:
+    """(person id or None if it cannot be one, element path, reference) of every Patient
+    reference among the compartment parameters, in the compartment's order."""
+    if resource_type == "Patient":
+        return [(_person_id(logical_id), "Patient.id", f"Patient/{logical_id}")]
+    found: list[tuple[int | None, str, str]] = []
+    for code in compartment_params(resource_type):
+        definition = param(resource_type, code)
+        if definition is None or definition.extractor is None:
+            continue
+        for value in definition.extractor(body):
+            ref = value.get("reference") if isinstance(value, dict) else None
+            if not isinstance(ref, str):
+                continue
+            target_type, target_id = parse_reference(ref)
+            if target_type == "Patient" and all(ref != seen for _, _, seen in found):
+                found.append((_person_id(target_id), definition.path.split(".where")[0], ref))
+    return found
+
+
+def _person_id(logical_id: str) -> int | None:
+    return int(logical_id) if logical_id.isdigit() and len(logical_id) < 19 else None

@@ -46,6 +46,9 @@ demo: install
 	$(BIN)/cityhealth records sync-patients --no-progress
 	$(BIN)/cityhealth synth records --seed 1 --persons $(DEMO_RECORD_PERSONS) --trusted --no-progress
 	test -f var/matcher.json || $(BIN)/cityhealth train_matcher --records var/legacy-records.csv
+	@echo "A hospital system's API client for the shared record (FHIR R4 at http://$(HOST):$(PORT)/fhir/R4/):"
+	$(BIN)/cityhealth accounts create-client --name "Demo HIS" --facility BV-XANHPON \
+	  --scope "system/*.cruds" --base-url http://$(HOST):$(PORT)
 	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C stops the server and the worker)"
 	@trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/cityhealth db_worker --queue-name '*' --no-reload --interval 1 >var/worker.log 2>&1 & worker=$$!; \
@@ -93,6 +96,11 @@ bench-smoke: install
 	$(BIN)/python bench/emergency_simulation.py --smoke
 	$(BIN)/python bench/emergency_avl.py --smoke
 	$(BIN)/python bench/fhir_ingest.py --smoke
+	$(BIN)/python bench/fhir_validation.py --smoke
+	$(BIN)/python bench/fhir_everything.py --smoke
+	$(BIN)/python bench/fhir_export.py --smoke
+	$(BIN)/python bench/fhir_search.py --smoke
+	$(BIN)/python bench/fhir_access_trail.py --smoke
 
 test: install lint typecheck importlint migrations-check test-sqlite test-postgres bench-smoke
 

@@ -275,6 +275,15 @@ FHIR_SUBSCRIPTION_RETRY_SECONDS = float(
 FHIR_BUNDLE_MAX_ENTRIES = int(os.environ.get("CITYHEALTH_FHIR_BUNDLE_MAX_ENTRIES", "10000"))
 FHIR_CONDITIONAL_DELETE_MAX = int(os.environ.get("CITYHEALTH_FHIR_CONDITIONAL_DELETE_MAX", "100"))
 
+# --- Shared record access -------------------------------------------------------------------
+# How long an OAuth2 access token lives, and whether access-trail rows are committed without
+# waiting for the disk on PostgreSQL (a database crash could then lose the last fraction of a
+# second of read rows; writes and break-glass also go to the tamper-evident audit chain).
+CITYHEALTH_ACCESS_TOKEN_SECONDS = int(os.environ.get("CITYHEALTH_ACCESS_TOKEN_SECONDS", "3600"))
+CITYHEALTH_ACCESS_TRAIL_ASYNC_COMMIT = os.environ.get(
+    "CITYHEALTH_ACCESS_TRAIL_ASYNC_COMMIT", "1"
+).lower() not in ("0", "false", "off", "no")
+
 # --- Logging -------------------------------------------------------------------------------
 LOGGING: dict[str, Any] = {
     "version": 1,

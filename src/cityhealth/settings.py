@@ -280,6 +280,9 @@ FHIR_CONDITIONAL_DELETE_MAX = int(os.environ.get("CITYHEALTH_FHIR_CONDITIONAL_DE
 # waiting for the disk on PostgreSQL (a database crash could then lose the last fraction of a
 # second of read rows; writes and break-glass also go to the tamper-evident audit chain).
 CITYHEALTH_ACCESS_TOKEN_SECONDS = int(os.environ.get("CITYHEALTH_ACCESS_TOKEN_SECONDS", "3600"))
+# How long a worker process trusts a bearer token it has checked before looking it up again:
+# the bound on honouring a revocation made in another process (`accounts.auth`).
+CITYHEALTH_TOKEN_CACHE_SECONDS = float(os.environ.get("CITYHEALTH_TOKEN_CACHE_SECONDS", "5"))
 CITYHEALTH_ACCESS_TRAIL_ASYNC_COMMIT = os.environ.get(
     "CITYHEALTH_ACCESS_TRAIL_ASYNC_COMMIT", "1"
 ).lower() not in ("0", "false", "off", "no")

@@ -72,6 +72,14 @@ def actor_of(principal: object) -> str:
     return "anonymous"
 
 
+def resident_of(principal: object) -> int | None:
+    """The person a resident's client is bound to (`ApiClient.person_id`); None for staff
+    and for any other client."""
+    if isinstance(principal, ApiToken):
+        return principal.client.person_id
+    return None
+
+
 def actor_label_of(principal: object) -> str:
     """A readable name for the same caller, shown beside the audit entry."""
     if isinstance(principal, ApiToken):

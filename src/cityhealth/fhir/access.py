@@ -296,10 +296,20 @@ def touched_by(request: HttpRequest) -> Touched | None:
 
 
 def guard_read(
-    request: HttpRequest, *, resource_type: str, logical_id: str, person_id: int | None
+    request: HttpRequest,
+    *,
+    resource_type: str,
+    logical_id: str,
+    person_id: int | None,
+    visible: bool | None = None,
 ) -> None:
-    """NotFound, exactly as for a missing resource, unless the caller may see it."""
+    """NotFound, exactly as for a missing resource, unless the caller may see it. `visible`:
+    the caller's consent already evaluated by the statement that read the resource."""
     access = access_of(request)
     note_touched(request, Touched(person_id))
-    if not consent.may_access(access.consent, person_id=person_id, resource_type=resource_type):
+    if visible is None:
+        visible = consent.may_access(
+            access.consent, person_id=person_id, resource_type=resource_type
+        )
+    if not visible:
         raise errors.resource_not_found(resource_type, logical_id)

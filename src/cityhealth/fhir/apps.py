@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_save, pre_save
+from django.db.models.signals import pre_save
 
 
 class FhirConfig(AppConfig):
@@ -8,9 +8,11 @@ class FhirConfig(AppConfig):
     verbose_name = "FHIR API"
 
     def ready(self) -> None:
-        # Subscriptions hear of every saved resource (checked as written, matched after commit).
         from cityhealth.fhir import subscriptions
         from cityhealth.records.models import Resource
+        from cityhealth.records.services import on_rows_written
 
+        # A Subscription is checked (and activated) as it is saved; subscriptions hear of
+        # every written resource, one by one or in bulk (matched after commit).
         pre_save.connect(subscriptions.on_saving, sender=Resource, dispatch_uid="fhir.sub.check")
-        post_save.connect(subscriptions.on_saved, sender=Resource, dispatch_uid="fhir.sub.notice")
+        on_rows_written(subscriptions.rows_written)

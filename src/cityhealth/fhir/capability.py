@@ -75,9 +75,11 @@ def capability_statement(*, base: str) -> dict[str, Any]:
                         ],
                         **search_capability("Patient"),
                         "conditionalCreate": True,
+                        "conditionalUpdate": True,
                         "documentation": (
                             "The person registry's persons, id = the person's id. A Patient "
-                            "sent (create, update, conditional create, transaction entry) is "
+                            "sent (create, update, conditional create or update, transaction "
+                            "entry) is "
                             "matched by the registry: linked to its person (200), registered "
                             "(201), or, when the match is uncertain, registered provisionally "
                             "(201) and put before a clerk, who may merge it later (it then "

@@ -303,16 +303,20 @@ def _rows(job: ExportJob) -> QuerySet[Resource]:
         rows = rows.filter(person__isnull=False)
     elif job.level == "group":
         rows = rows.filter(person_id__in=group_persons(job.group_id))
+    accessor = Accessor(**job.accessor)
     if job.type_filters:
-        sql, params = type_filter_sql(job.type_filters)
+        sql, params = type_filter_sql(job.type_filters, accessor=accessor)
         rows = rows.extra(where=[sql], params=params)  # noqa: S610 — the search engine's SQL, bound
-    return consented(rows, accessor=Accessor(**job.accessor))
+    return consented(rows, accessor=accessor)
 
 
-def type_filter_sql(filters: list[str] | tuple[str, ...]) -> tuple[str, list[Any]]:
+def type_filter_sql(
+    filters: list[str] | tuple[str, ...], *, accessor: Accessor | None = None
+) -> tuple[str, list[Any]]:
     """`_typeFilter` as one SQL condition on the current table: a resource of a filtered type
-    must meet one of its type's queries (the search engine's own conditions); other types
-    pass. InvalidInput for a filter that is not `Type?query` of a known type and parameters."""
+    must meet one of its type's queries (the search engine's own conditions, their chains
+    passing only through what `accessor` may see); other types pass. InvalidInput for a
+    filter that is not `Type?query` of a known type and parameters."""
     by_type: dict[str, list[str]] = {}
     for raw in filters:
         resource_type, _, query = raw.partition("?")
@@ -336,7 +340,7 @@ def type_filter_sql(filters: list[str] | tuple[str, ...]) -> tuple[str, list[Any
         type_params: list[Any] = [resource_type]
         for query in queries:
             sql_of_query, bound = selectors.search_condition(
-                resource_type=resource_type, alias=table, query=query
+                resource_type=resource_type, alias=table, query=query, accessor=accessor
             )
             each.append(sql_of_query)
             type_params.extend(bound)

@@ -9,13 +9,14 @@ from ninja import Router
 from cityhealth.core.access import api_principal
 from cityhealth.core.roles import Permission
 from cityhealth.fhir import negotiation, patients
-from cityhealth.fhir.access import guard_read
+from cityhealth.fhir.access import access_of, guard_read
 from cityhealth.fhir.common import (
     actor,
     checked_type,
     guard,
     request_body,
     resource_response,
+    stored_response,
     stored_type,
 )
 from cityhealth.fhir.history import history_bundle
@@ -44,10 +45,12 @@ def read(request: HttpRequest, resource_type: str, logical_id: str) -> HttpRespo
             source_ip=request.META.get("REMOTE_ADDR", ""),
         )
         return fhir_response(patient)
-    found = selectors.read_resource(
-        resource_type=checked_type(resource_type), logical_id=logical_id
+    found = selectors.read_resource_text(
+        resource_type=checked_type(resource_type),
+        logical_id=logical_id,
+        accessor=access_of(request).consent,
     )
-    return resource_response(request, found)
+    return stored_response(request, found)
 
 
 @router.put("/{resource_type}/{logical_id}", url_name="update")

@@ -32,6 +32,8 @@ FORMATS = {
 _FHIR_RANGES = {FHIR_JSON, "application/json+fhir", "*/*", "application/*"}
 RESOURCE_BODIES = (FHIR_JSON, PLAIN_JSON, "application/json+fhir")
 PATCH_BODIES = (JSON_PATCH,)
+# What a Bulk Data client may ask for when it downloads an export file (and only then).
+NDJSON = ("application/fhir+ndjson", "application/ndjson")
 _RETURNS = ("minimal", "representation", "OperationOutcome")
 ETAG = re.compile(r'^(?:W/)?"(\d+)"$')  # a weak (or strong) ETag of a version
 
@@ -50,9 +52,11 @@ def negotiated(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
     """Wrap every FHIR view: refuse a format we do not serve before doing any work, then
     answer in the JSON media type asked for, indented if `_pretty=true`."""
 
+    also = tuple(getattr(view, "also_serves", ()))
+
     @functools.wraps(view)
     def answer(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        media_type = response_type(request)
+        media_type = response_type(request, also=also)
         response = view(request, *args, **kwargs)
         content_type = response.get("Content-Type", "")
         if getattr(response, "streaming", False) or not content_type.startswith(FHIR_JSON):
@@ -67,9 +71,16 @@ def negotiated(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
     return answer
 
 
-def response_type(request: HttpRequest) -> str:
-    """The JSON media type to answer in, from `_format` (which wins) or `Accept`;
-    NotAcceptable if the client wants something else."""
+def serves_ndjson(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a view that answers in NDJSON (an export file): `Accept` may ask for it there."""
+    view.also_serves = NDJSON  # type: ignore[attr-defined]
+    return view
+
+
+def response_type(request: HttpRequest, *, also: tuple[str, ...] = ()) -> str:
+    """The JSON media type to answer in, from `_format` (which wins) or `Accept`, or one of
+    `also` (what the view serves besides JSON) when `Accept` asks for it; NotAcceptable if
+    the client wants something else."""
     asked = request.GET.get("_format")
     if asked is not None:
         media_type = FORMATS.get(asked.strip().split(";")[0].strip().lower())
@@ -87,6 +98,8 @@ def response_type(request: HttpRequest) -> str:
         media_range = media_range.lower()
         if media_range in _FHIR_RANGES:
             return FHIR_JSON
+        if media_range in also:
+            return media_range
         plain = plain or media_range == PLAIN_JSON
     if plain:
         return PLAIN_JSON

@@ -12,6 +12,7 @@ from cityhealth.core.access import api_principal
 from cityhealth.fhir import everything as everything_op
 from cityhealth.fhir import export, patients
 from cityhealth.fhir.access import authorize, note_person
+from cityhealth.fhir.negotiation import serves_ndjson
 from cityhealth.fhir.outcome import FHIR_JSON, outcome_response
 
 router = Router()
@@ -102,6 +103,7 @@ def export_cancel(request: HttpRequest, job_id: str) -> HttpResponse:
 
 
 @router.get("/$export-file/{job_id}/{name}", url_name="export_file")
+@serves_ndjson
 def export_file(request: HttpRequest, job_id: str, name: str) -> HttpResponseBase:
     access = authorize(request, resource_type=None, interaction="operation")
     path = export.file_path(job=export.job_of(owner=access.actor, job_id=job_id), name=name)

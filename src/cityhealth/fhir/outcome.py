@@ -10,6 +10,7 @@ from django.utils.translation import get_language
 
 from cityhealth.core import exactjson
 from cityhealth.core.errors import DomainError
+from cityhealth.records.errors import in_language
 
 FHIR_JSON = "application/fhir+json; charset=utf-8"
 # The OperationOutcome issue code for an HTTP status (R4 issue-type value set).
@@ -64,7 +65,7 @@ def error_outcome(error: DomainError, *, language: str | None, at: str = "") -> 
                     "severity": "error",
                     "code": "invalid",
                     "details": {"coding": [{"system": "urn:cityhealth:error", "code": error.code}]},
-                    "diagnostics": message,
+                    "diagnostics": in_language(message, language),
                     **where(path),
                 }
                 for path, message in issues

@@ -204,7 +204,9 @@ def accept_patient(
     hospital, whose record number is kept on the person."""
     checked = services.check_resource(body=body).body
     if checked["resourceType"] != "Patient":
-        raise errors.InvalidResource(issues=[("resourceType", "must be Patient")])
+        raise errors.InvalidResource(
+            issues=[("Patient.resourceType", errors.Said("must be Patient", "phải là Patient"))]
+        )
     facility_code = people.check_facility_code(facility_code)
     incoming = incoming_record(checked, facility_code=facility_code)
     _lock_against_twins(incoming)
@@ -309,14 +311,57 @@ def create_response(request: HttpRequest) -> HttpResponse:
     )
 
 
+def conditional_update_response(request: HttpRequest) -> HttpResponse:
+    """`PUT /Patient?criteria`, as in a transaction Bundle: the one Patient the criteria
+    match must be the person the registry matches the record to (as `PUT /Patient/{id}`);
+    none matched, the registry places the record (linked, or registered: never an id from
+    outside); several, 412."""
+    who = actor(request, Permission.WRITE_RECORDS)
+    body = request_body(request)
+    query = conditional.criteria(request.META.get("QUERY_STRING", ""))
+    conditional.lock([("Patient", query)])
+    existing = conditional.existing_for_create("Patient", query)
+    if existing is not None and isinstance(body, dict):
+        _same_id(body, existing.logical_id)
+    person_id, how = accept_patient(
+        body=body,
+        source=who,
+        facility_code=access_of(request).organization,
+        person_id=int(existing.logical_id) if existing is not None else None,
+        source_ip=access_of(request).source_ip,
+    )
+    created = how != "linked"
+    return _answer(
+        request,
+        person_id,
+        status=201 if created else 200,
+        outcome="Created." if created else "Linked to the registry's person.",
+    )
+
+
+def _same_id(body: dict[str, Any], logical_id: str) -> None:
+    if body.get("id") not in (None, logical_id):
+        raise errors.InvalidResource(
+            issues=[
+                (
+                    "Patient.id",
+                    errors.Said(
+                        f"the body is not Patient/{logical_id}",
+                        f"nội dung gửi lên không phải Patient/{logical_id}",
+                    ),
+                )
+            ]
+        )
+
+
 def update_response(request: HttpRequest, logical_id: str) -> HttpResponse:
     """`PUT /Patient/{id}`: the record must be that person's (module doc)."""
     who = actor(request, Permission.WRITE_RECORDS)
     body = request_body(request)
     if not logical_id.isdigit() or not 0 < int(logical_id) <= people.MAX_ID:
         raise errors.resource_not_found("Patient", logical_id[:64])
-    if isinstance(body, dict) and body.get("id") not in (None, logical_id):
-        raise errors.InvalidResource(issues=[("id", f"the body is not Patient/{logical_id}")])
+    if isinstance(body, dict):
+        _same_id(body, logical_id)
     person_id, _how = accept_patient(
         body=body,
         source=who,
@@ -413,7 +458,14 @@ def _grade(result: MatchResult, person_id: int, probability: float, review: floa
 
 def _match_parameters(body: Any) -> tuple[dict[str, Any], bool, int]:
     if not isinstance(body, dict) or body.get("resourceType") != "Parameters":
-        raise errors.InvalidResource(issues=[("resourceType", "$match takes a Parameters")])
+        raise errors.InvalidResource(
+            issues=[
+                (
+                    "Parameters.resourceType",
+                    errors.Said("$match takes a Parameters", "$match nhận một Parameters"),
+                )
+            ]
+        )
     patient: dict[str, Any] | None = None
     only_certain, count = False, MATCH_COUNT_MAX
     for parameter in body.get("parameter", []):
@@ -434,6 +486,14 @@ def _match_parameters(body: Any) -> tuple[dict[str, Any], bool, int]:
             count = min(value, MATCH_COUNT_MAX)
     if not isinstance(patient, dict) or patient.get("resourceType") != "Patient":
         raise errors.InvalidResource(
-            issues=[("parameter.resource", "$match needs a Patient in the parameter resource")]
+            issues=[
+                (
+                    "Parameters.parameter.resource",
+                    errors.Said(
+                        "$match needs a Patient in the parameter resource",
+                        "$match cần một Patient trong tham số resource",
+                    ),
+                )
+            ]
         )
     return patient, only_certain, count

@@ -16,9 +16,10 @@ Without a payload the notification is an empty POST to the endpoint; with
 (as R4 defines a rest-hook with a payload). Every try is logged (`DeliveryAttempt`); after
 `FHIR_SUBSCRIPTION_ATTEMPTS` failed tries the Subscription is set to `error` with the reason.
 
-The hook is the `Resource` model's save signals, so every write path that saves rows
-(create, update, PATCH, conditional writes) is seen; a bulk writer that inserts rows without
-saving them one by one calls `rows_written(rows)` for its batch, or notifies no one.
+The hook is the store's listener of written rows (`records.hooks`), which every write path
+tells, the one-by-one writes (create, update, PATCH, conditional writes) and the bulk path
+(transaction Bundles, loaders) alike. A Subscription is checked and activated before it is
+stored by the `Resource` model's pre_save signal (it is never written in bulk).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import datetime as dt
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -41,6 +42,7 @@ from cityhealth.core import clock, exactjson
 from cityhealth.core.errors import DomainError
 from cityhealth.fhir.models import Delivery, DeliveryAttempt
 from cityhealth.records import errors, services
+from cityhealth.records.errors import Said
 from cityhealth.records.models import Resource, ResourceVersion
 from cityhealth.records.types import SUPPORTED_TYPES
 
@@ -69,24 +71,56 @@ def check_subscription(body: dict[str, Any]) -> None:
     resource_type, _, query = criteria.partition("?")
     if resource_type not in SUPPORTED_TYPES:
         issues.append(
-            ("Subscription.criteria", f"“{criteria[:100]}” is not TYPE?query of a type served here")
+            (
+                "Subscription.criteria",
+                Said(
+                    f"“{criteria[:100]}” is not TYPE?query of a type served here",
+                    f"«{criteria[:100]}» không có dạng LOẠI?truy-vấn của một loại máy chủ lưu",
+                ),
+            )
         )
     else:
         try:
             matches(resource_type=resource_type, query=query, logical_id="-")
         except DomainError as refused:
-            issues.append(("Subscription.criteria", refused.message("en")))
+            issues.append(
+                ("Subscription.criteria", Said(refused.message("en"), refused.message("vi")))
+            )
     channel = body.get("channel") or {}
     if channel.get("type") != "rest-hook":
-        issues.append(("Subscription.channel.type", "the only channel served is rest-hook"))
+        issues.append(
+            (
+                "Subscription.channel.type",
+                Said(
+                    "the only channel served is rest-hook", "kênh duy nhất được hỗ trợ là rest-hook"
+                ),
+            )
+        )
     endpoint = urlsplit(str(channel.get("endpoint") or ""))
     if endpoint.scheme not in ("http", "https") or not endpoint.hostname:
-        issues.append(("Subscription.channel.endpoint", "the endpoint must be an http(s) URL"))
+        issues.append(
+            (
+                "Subscription.channel.endpoint",
+                Said("the endpoint must be an http(s) URL", "endpoint phải là một URL http(s)"),
+            )
+        )
     if channel.get("payload") not in (None, "", FHIR_JSON, "application/json"):
-        issues.append(("Subscription.channel.payload", f"the payload is empty or {FHIR_JSON}"))
+        issues.append(
+            (
+                "Subscription.channel.payload",
+                Said(
+                    f"the payload is empty or {FHIR_JSON}", f"payload để trống hoặc là {FHIR_JSON}"
+                ),
+            )
+        )
     for header in channel.get("header") or []:
         if ":" not in str(header):
-            issues.append(("Subscription.channel.header", "each header is “Name: value”"))
+            issues.append(
+                (
+                    "Subscription.channel.header",
+                    Said("each header is “Name: value”", "mỗi header có dạng «Tên: giá trị»"),
+                )
+            )
     if issues:
         raise errors.InvalidResource(issues=issues)
 
@@ -111,25 +145,22 @@ def on_saving(sender: type[Resource], instance: Resource, **kwargs: Any) -> None
         instance.body.pop("error", None)
 
 
-def on_saved(sender: type[Resource], instance: Resource, **kwargs: Any) -> None:
-    """post_save: once the write commits, look for subscribers (a deletion notifies no one:
-    a deleted resource meets no search criteria)."""
-    if instance.resource_type == SUBSCRIPTION:
-        transaction.on_commit(forget_active)
-        if not instance.deleted:  # reactivated: what waited for it goes out now
-            transaction.on_commit(partial(_deliver_later, instance.logical_id))
-    rows_written([instance])
-
-
-def rows_written(rows: Iterable[Resource]) -> None:
-    """Look for subscribers of these rows once the transaction that wrote them commits: what
-    a bulk writer that saves no rows one by one calls for its batch."""
+def rows_written(rows: Sequence[Resource]) -> None:
+    """The store's listener (`records.hooks`), told of every write, one by one or in bulk,
+    inside its transaction: once the write commits, look for subscribers (a deletion
+    notifies no one: a deleted resource meets no search criteria)."""
+    written: list[tuple[str, str, int]] = []
     for row in rows:
+        if row.resource_type == SUBSCRIPTION:
+            transaction.on_commit(forget_active)
+            if not row.deleted:  # reactivated: what waited for it goes out now
+                transaction.on_commit(partial(_deliver_later, row.logical_id))
         if not row.deleted:
-            transaction.on_commit(
-                partial(notice_write, row.resource_type, row.logical_id, row.version_id),
-                robust=True,  # a subscriber's trouble must never fail a write that committed
-            )
+            written.append((row.resource_type, row.logical_id, row.version_id))
+    if written:
+        # One callback per write, however many rows: a bulk load pays nothing more per row.
+        # A subscriber's trouble must never fail a write that committed (robust).
+        transaction.on_commit(partial(notice_writes, written), robust=True)
 
 
 # --- matching after a commit ---------------------------------------------------------------
@@ -167,6 +198,11 @@ def parse_end(raw: Any) -> dt.datetime | None:
     except ValueError:
         return None
     return end if end is None or end.tzinfo else end.replace(tzinfo=dt.UTC)
+
+
+def notice_writes(written: Iterable[tuple[str, str, int]]) -> int:
+    """Queue the deliveries of these committed writes ((type, id, version) each); how many."""
+    return sum(notice_write(*write) for write in written)
 
 
 def notice_write(resource_type: str, logical_id: str, version_id: int) -> int:

@@ -75,6 +75,8 @@ def create(request: HttpRequest, resource_type: str) -> HttpResponse:
 @router.put("/{resource_type}", url_name="conditional_update")
 def conditional_update(request: HttpRequest, resource_type: str) -> HttpResponse:
     """Update the one resource the criteria match (create if none; 412 if several)."""
+    if resource_type == "Patient":  # the registry decides, as in a Bundle (fhir.patients)
+        return patients.conditional_update_response(request)
     who = actor(request, Permission.WRITE_RECORDS)
     body = request_body(request)
     query = conditional.criteria(request.META.get("QUERY_STRING", ""))

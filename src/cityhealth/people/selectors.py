@@ -21,7 +21,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from cityhealth.accounts.selectors import actor_label_of, actor_of
+from cityhealth.accounts.selectors import actor_label_of, actor_of, resident_of
 from cityhealth.core import clock
 from cityhealth.core.access import ensure_permission
 from cityhealth.core.audit import record_audit
@@ -174,18 +174,25 @@ def access_person(
     reason: str = "",
     source_ip: str = "",
     facility_code: str = "",
+    own: bool = False,
 ) -> Person:
-    """One person with identifiers, cards and guardians, for someone holding VIEW_PERSONS.
+    """One person with identifiers, cards and guardians, for someone holding VIEW_PERSONS
+    (or, with `own`, for a resident reading the person their client is bound to, and no
+    other).
 
     A merged record answers with the survivor it was merged into. Writes a `person.read`
     audit entry. `person.not_found` for a missing person and for a caller without the right.
     """
-    if not may(principal, Permission.VIEW_PERSONS) or not 0 < person_id <= MAX_ID:
+    resident = resident_of(principal) if own else None
+    allowed = resident is not None or may(principal, Permission.VIEW_PERSONS)
+    if not allowed or not 0 < person_id <= MAX_ID:
         raise errors.person_not_found()
     found = Person.objects.filter(pk=person_id).first()
     if found is None:
         raise errors.person_not_found()
     survivor = survivor_of(found)
+    if resident is not None and not _is_resident(survivor, resident):
+        raise errors.person_not_found()  # another's record: as if there were none
     person = with_details(Person.objects.filter(pk=survivor.pk)).get()
     record_audit(
         actor=actor_of(principal),
@@ -206,13 +213,25 @@ def read_patient_resource(
 ) -> dict[str, Any]:
     """The person as a FHIR R4 Patient (the shared record's Patient is the registry's person),
     read as `access_person` reads it: audited, the survivor of a merge, not found without the
-    right to see persons."""
+    right to see persons; a resident reads their own Patient (only theirs)."""
     from cityhealth.people.fhir import person_as_fhir_patient
 
     person = access_person(
-        principal=principal, person_id=person_id, reason="FHIR Patient read", source_ip=source_ip
+        principal=principal,
+        person_id=person_id,
+        reason="FHIR Patient read",
+        source_ip=source_ip,
+        own=True,
     )
     return person_as_fhir_patient(person)
+
+
+def _is_resident(survivor: Person, resident_id: int) -> bool:
+    """Whether `survivor` is the resident's person (or what it was merged into)."""
+    if survivor.pk == resident_id:
+        return True
+    bound = Person.objects.filter(pk=resident_id).first()
+    return bound is not None and survivor_of(bound).pk == survivor.pk
 
 
 def patient_resources(*, person_ids: list[int]) -> dict[int, dict[str, Any]]:

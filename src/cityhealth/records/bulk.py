@@ -16,16 +16,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
 
 from cityhealth.core import clock, exactjson
-from cityhealth.records import errors
+from cityhealth.records import errors, hooks
 from cityhealth.records.models import Resource, ResourceVersion
-from cityhealth.records.search import index_resources
+from cityhealth.records.search.extract import Entries
+from cityhealth.records.search.indexing import entries_of, write_entries
 from cityhealth.records.validation import LOGICAL_ID, validate_resource
 
 _COPY_CHUNK = 4 << 20  # characters per write to a COPY stream
@@ -72,10 +73,12 @@ def write_new_resources(
     source = source[:200]
     bodies = [_stamped(_checked(r.body, trusted), when=when, source=source) for r in resources]
     if connection.vendor == "postgresql":
-        rows = _copy_rows(resources, bodies, when=when, source=source)
+        rows, entries = _copy_rows(resources, bodies, when=when, source=source)
     else:
         rows = _insert_rows(resources, bodies, when=when, source=source)
-    index_resources(rows)
+        entries = entries_of(rows)
+    write_entries(entries)
+    hooks.rows_written(rows)  # no save signal on this path: the listeners hear of it here
     return BulkResult(written=len(rows), by_type=Counter(row.resource_type for row in rows))
 
 
@@ -126,7 +129,9 @@ def _copy_rows(
     *,
     when: dt.datetime,
     source: str,
-) -> list[Resource]:
+) -> tuple[list[Resource], list[tuple[Resource, Entries]]]:
+    """The rows written, and their index entries: computed while PostgreSQL is still
+    storing the versions sent (the two cores work at once instead of in turn)."""
     ids = _take_ids(len(bodies))
     stamp = when.isoformat()
     src = _copy_text(source)
@@ -160,8 +165,14 @@ def _copy_rows(
             )
         )
     _copy("records_resources", _RESOURCE_COLUMNS, current)
-    _copy("records_resource_versions", _VERSION_COLUMNS, versions)
-    return rows
+    entries: list[tuple[Resource, Entries]] = []
+    _copy(
+        "records_resource_versions",
+        _VERSION_COLUMNS,
+        versions,
+        meanwhile=lambda: entries.extend(entries_of(rows)),
+    )
+    return rows, entries
 
 
 def _take_ids(count: int) -> list[int]:
@@ -180,7 +191,15 @@ def _copy_text(value: str) -> str:
     )
 
 
-def _copy(table: str, columns: tuple[str, ...], lines: Iterable[str]) -> None:
+def _copy(
+    table: str,
+    columns: tuple[str, ...],
+    lines: Iterable[str],
+    *,
+    meanwhile: Callable[[], object] | None = None,
+) -> None:
+    """COPY `lines` into `table`; `meanwhile` runs once they are all sent, before waiting
+    for the server to finish storing them."""
     quote = connection.ops.quote_name
     sql = f"COPY {table} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
     # Django's error wrapper: a taken id is an IntegrityError here as on every other path.
@@ -196,6 +215,8 @@ def _copy(table: str, columns: tuple[str, ...], lines: Iterable[str]) -> None:
                 size = 0
         if pending:
             copy.write("".join(pending))
+        if meanwhile is not None:
+            meanwhile()
 
 
 # --- SQLite (and any other database): bulk_create ---------------------------------------------

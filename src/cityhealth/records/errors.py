@@ -7,14 +7,36 @@ from typing import ClassVar
 from cityhealth.core.errors import Conflict, DomainError, InvalidInput, NotFound
 
 
+class Said(str):
+    """A message in both languages: the string itself is English, `vi` its Vietnamese. It
+    passes wherever a message string does (an issue of `InvalidResource`)."""
+
+    __slots__ = ("vi",)
+    vi: str
+
+    def __new__(cls, en: str, vi: str) -> Said:
+        said = super().__new__(cls, en)
+        said.vi = vi
+        return said
+
+
+def in_language(message: str, language: str | None) -> str:
+    """`message` in `language` (Vietnamese unless English is asked for, like
+    `DomainError.message`); a plain string has only the one it was written in."""
+    if isinstance(message, Said) and not (language and language.lower().startswith("en")):
+        return message.vi
+    return str(message)
+
+
 class InvalidResource(InvalidInput):
-    """A resource that is not valid FHIR R4: `issues` says where and why, element by element."""
+    """A resource that is not valid FHIR R4: `issues` says where and why, element by element
+    (each message a `Said` in both languages, or a plain string)."""
 
     def __init__(self, *, issues: list[tuple[str, str]], position: int | None = None) -> None:
         first = issues[0] if issues else ("", "")
         super().__init__(
             "resource.invalid",
-            vi=f"Tài nguyên FHIR không hợp lệ: {first[0]} {first[1]}".strip(),
+            vi=f"Tài nguyên FHIR không hợp lệ: {first[0]} {in_language(first[1], 'vi')}".strip(),
             en=f"The FHIR resource is not valid: {first[0]} {first[1]}".strip(),
             field=first[0] or None,
         )

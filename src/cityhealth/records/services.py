@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models.signals import post_save
 
 from cityhealth.core import clock
-from cityhealth.records import bulk, errors, search
+from cityhealth.records import bulk, errors, hooks, search
+from cityhealth.records.hooks import on_rows_written as on_rows_written  # for other apps
 from cityhealth.records.models import Resource, ResourceVersion
 from cityhealth.records.patching import apply_json_patch
 from cityhealth.records.validation import validate_resource
@@ -46,7 +46,15 @@ def update_resource(
     checked = validate_resource(body)
     if checked["resourceType"] != resource_type or checked.get("id", logical_id) != logical_id:
         raise errors.InvalidResource(
-            issues=[("id", f"the body is not {resource_type}/{logical_id} of the URL")]
+            issues=[
+                (
+                    f"{resource_type}.id",
+                    errors.Said(
+                        f"the body is not {resource_type}/{logical_id} of the URL",
+                        f"nội dung gửi lên không phải {resource_type}/{logical_id} của URL",
+                    ),
+                )
+            ]
         )
     current = (
         Resource.objects.select_for_update()
@@ -93,6 +101,7 @@ def delete_resource(
         body=None,
     )
     search.index_resource(current)
+    hooks.rows_written([current])
     return current
 
 
@@ -145,6 +154,7 @@ def _write(
         body=body,
     )
     search.index_resource(current)
+    hooks.rows_written([current])
     return current
 
 
@@ -210,8 +220,8 @@ def check_resource(*, body: Any) -> Checked:
     return Checked(resource_type=checked["resourceType"], body=checked)
 
 
-# Types whose writes do more than store rows (their rules, their activation: the save
-# signals' listeners): they are never written by the bulk path.
+# Types whose writes do more than store rows (their rules, their checks and activation before
+# they are stored: the save signals' listeners): they are never written by the bulk path.
 ONE_BY_ONE_TYPES = frozenset({"Consent", "Subscription"})
 
 
@@ -223,7 +233,7 @@ def create_many(
     transaction Bundles. All get version 1 at one instant, which is returned. A resource
     whose compartment reference names no person is refused with its `position`.
 
-    Listeners of saves (subscriptions) hear of each new row as if it had been saved."""
+    The store's listeners (`records.hooks`) hear of the rows as of any write."""
     when = at or clock.now()
     items = [(checked.resource_type, logical_id, checked.body) for logical_id, checked in resources]
     if any(resource_type in ONE_BY_ONE_TYPES for resource_type, _, _ in items):
@@ -242,24 +252,6 @@ def create_many(
         for (_, logical_id, body), person_id in zip(items, people, strict=True)
     ]
     bulk.write_new_resources(resources=new, source=source, trusted=True, at=when)
-    for resource in new:
-        row = Resource(
-            resource_type=resource.body["resourceType"],
-            logical_id=resource.body["id"],
-            version_id=1,
-            last_updated=when,
-            source=source[:200],
-            person_id=resource.person_id,
-            body=resource.body,
-        )
-        post_save.send(
-            sender=Resource,
-            instance=row,
-            created=True,
-            raw=False,
-            using=connection.alias,
-            update_fields=None,
-        )
     return when
 
 

@@ -43,6 +43,7 @@ from pydantic import ValidationError
 from cityhealth.core.datafiles import data_path
 from cityhealth.core.exactjson import JsonDecimal, loads
 from cityhealth.records import errors
+from cityhealth.records.errors import Said
 from cityhealth.records.types import SUPPORTED_TYPES
 
 LOGICAL_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
@@ -60,6 +61,39 @@ _INTEGER_RANGES = {
 }
 _STRING_LIMIT = 1024 * 1024  # R4: a string is at most 1 MB
 _MAX_ISSUES = 20
+# What is wrong, in both languages (the answer picks the caller's): built once, not per issue.
+_TRUE_OR_FALSE = Said("must be true or false", "phải là true hoặc false")
+_NUMBER = Said("must be a JSON number", "phải là một số JSON")
+_INTEGER = Said("must be a JSON integer", "phải là một số nguyên JSON")
+_STRING = Said("must be a JSON string", "phải là một chuỗi JSON")
+_TOO_LONG = Said("is longer than 1 MB", "dài quá 1 MB")
+_XHTML = Said("must be an XHTML <div>", "phải là một thẻ XHTML <div>")
+_MISSING = Said("is missing", "bị thiếu")
+_REQUIRED = Said("is required", "là bắt buộc")
+_NULL_OR_EMPTY = Said(
+    "is null or empty (not allowed in FHIR)", "là null hoặc rỗng (FHIR không cho phép)"
+)
+_NOT_AN_ARRAY = Said(
+    "is a single value in R4, not an array", "là một giá trị đơn trong R4, không phải mảng"
+)
+_AN_ARRAY = Said("must be an array", "phải là một mảng")
+_NO_REQUIRED_CODE = Said(
+    "has no code of its required value set", "không có mã nào thuộc tập giá trị bắt buộc của nó"
+)
+
+
+def _not_element(key: str) -> Said:
+    return Said(
+        f"is not an element of {key} in FHIR R4", f"không phải phần tử của {key} trong FHIR R4"
+    )
+
+
+def _not_a_code(value: Any) -> Said:
+    text = str(value)[:64]
+    return Said(
+        f"“{text}” is not a code of its value set",
+        f"«{text}» không phải mã thuộc tập giá trị của nó",
+    )
 
 
 class _Element(NamedTuple):
@@ -121,14 +155,18 @@ def _primitive_check(name: str, pattern: str | None) -> Callable[[Any], str | No
     """A function saying what is wrong with a JSON value of this primitive type, or None."""
     matches = re.compile(pattern, re.ASCII).fullmatch if pattern else None
     if name == "boolean":
-        return lambda value: None if isinstance(value, bool) else "must be true or false"
+        return lambda value: None if isinstance(value, bool) else _TRUE_OR_FALSE
     if name == "decimal":
 
         def decimal(value: Any) -> str | None:
             if isinstance(value, bool) or not isinstance(value, int | float):
-                return "must be a JSON number"
+                return _NUMBER
             text = value.text if isinstance(value, JsonDecimal) else str(value)
-            return None if matches and matches(text) else f"{text[:32]} is not a FHIR decimal"
+            if matches and matches(text):
+                return None
+            return Said(
+                f"{text[:32]} is not a FHIR decimal", f"{text[:32]} không phải số thập phân FHIR"
+            )
 
         return decimal
     if name in _INTEGER_RANGES:
@@ -136,25 +174,23 @@ def _primitive_check(name: str, pattern: str | None) -> Callable[[Any], str | No
 
         def integer(value: Any) -> str | None:
             if isinstance(value, bool) or not isinstance(value, int):
-                return "must be a JSON integer"
-            return None if low <= value <= high else f"must be from {low} to {high}"
+                return _INTEGER
+            if low <= value <= high:
+                return None
+            return Said(f"must be from {low} to {high}", f"phải từ {low} đến {high}")
 
         return integer
     if name in ("string", "markdown"):
         # R4's pattern only refuses form feeds and vertical tabs: not worth a regex per string.
         return lambda value: (
-            "must be a JSON string"
+            _STRING
             if not isinstance(value, str)
-            else "is longer than 1 MB"
+            else _TOO_LONG
             if len(value) > _STRING_LIMIT
             else None
         )
     if name == "xhtml":
-        return lambda value: (
-            None
-            if isinstance(value, str) and value.startswith("<div")
-            else "must be an XHTML <div>"
-        )
+        return lambda value: None if isinstance(value, str) and value.startswith("<div") else _XHTML
     if name == "base64Binary":
         # R4's pattern, groups of four, backtracks for seconds on a large attachment.
         return _base64
@@ -162,9 +198,11 @@ def _primitive_check(name: str, pattern: str | None) -> Callable[[Any], str | No
 
     def text(value: Any) -> str | None:
         if not isinstance(value, str):
-            return "must be a JSON string"
+            return _STRING
         if matches is not None and not matches(value):
-            return f"“{value[:64]}” is not a valid {name}"
+            return Said(
+                f"“{value[:64]}” is not a valid {name}", f"«{value[:64]}» không phải {name} hợp lệ"
+            )
         return _real_date(value) if dated else None
 
     return text
@@ -172,10 +210,10 @@ def _primitive_check(name: str, pattern: str | None) -> Callable[[Any], str | No
 
 def _base64(value: Any) -> str | None:
     if not isinstance(value, str):
-        return "must be a JSON string"
+        return _STRING
     packed = "".join(value.split())
     if len(packed) % 4 or not _BASE64.fullmatch(packed):
-        return "is not base64"
+        return Said("is not base64", "không phải base64")
     return None
 
 
@@ -186,7 +224,7 @@ def _real_date(value: str) -> str | None:
     try:
         dt.date(int(day[1]), int(day[2]), int(day[3]))
     except ValueError:
-        return f"{day[0]} is not a date"
+        return Said(f"{day[0]} is not a date", f"{day[0]} không phải một ngày có thật")
     return None
 
 
@@ -194,15 +232,27 @@ def validate_resource(body: Any) -> dict[str, Any]:
     """The resource as sent, if it is valid FHIR R4; InvalidResource (every issue with the
     element it is about) if not."""
     if not isinstance(body, dict):
-        raise errors.InvalidResource(issues=[("", "a resource is a JSON object")])
+        raise errors.InvalidResource(
+            issues=[
+                ("", Said("a resource is a JSON object", "tài nguyên phải là một đối tượng JSON"))
+            ]
+        )
     resource_type = body.get("resourceType")
     if not isinstance(resource_type, str) or not resource_type:
-        raise errors.InvalidResource(issues=[("resourceType", "is missing")])
+        raise errors.InvalidResource(issues=[("resourceType", _MISSING)])
     if resource_type not in SUPPORTED_TYPES:
         raise errors.unsupported_type(resource_type[:64])
     if "id" in body and not (isinstance(body["id"], str) and LOGICAL_ID.fullmatch(body["id"])):
         raise errors.InvalidResource(
-            issues=[(f"{resource_type}.id", "is 1–64 letters, digits, '-' or '.'")]
+            issues=[
+                (
+                    f"{resource_type}.id",
+                    Said(
+                        "is 1–64 letters, digits, '-' or '.'",
+                        "gồm 1–64 chữ cái, chữ số, '-' hoặc '.'",
+                    ),
+                )
+            ]
         )
     walk = _Walk(body)
     walk.resource(body, resource_type, resource_type)
@@ -234,7 +284,13 @@ class _Walk:
         except (KeyError, ValueError) as error:
             found = error.errors() if isinstance(error, ValidationError) else ()
             self.issues += [_model_issue(path, item) for item in found] or [
-                (f"{path}.resourceType", f"{resource_type[:64]} is not an R4 resource type")
+                (
+                    f"{path}.resourceType",
+                    Said(
+                        f"{resource_type[:64]} is not an R4 resource type",
+                        f"{resource_type[:64]} không phải một loại tài nguyên R4",
+                    ),
+                )
             ]
 
     def node(self, node: dict[str, Any], key: str, path: str, *, resource: bool = False) -> None:
@@ -247,44 +303,43 @@ class _Walk:
                 if name[0] == "_" and name[1:] in elements:
                     self.companion(value, elements[name[1:]], f"{path}.{name[1:]}")
                 elif not (resource and name == "resourceType"):
-                    self.issues.append((f"{path}.{name}", f"is not an element of {key} in FHIR R4"))
+                    self.issues.append((f"{path}.{name}", _not_element(key)))
                 continue
             if element.choice is not None:
                 if element.choice in chosen:
                     self.issues.append(
                         (
                             f"{path}.{element.choice}[x]",
-                            f"has two values, {chosen[element.choice]} and {name}",
+                            Said(
+                                f"has two values, {chosen[element.choice]} and {name}",
+                                f"có hai giá trị, {chosen[element.choice]} và {name}",
+                            ),
                         )
                     )
                 chosen[element.choice] = name
             check = element.check
             if check is not None and not element.repeats:  # most elements: built no path
-                problem = (
-                    "is null or empty (not allowed in FHIR)"
-                    if value is None or value == ""
-                    else check(value)
-                )
+                problem = _NULL_OR_EMPTY if value is None or value == "" else check(value)
                 if problem is None and element.codes is not None and value not in element.codes:
-                    problem = f"“{str(value)[:64]}” is not a code of its value set"
+                    problem = _not_a_code(value)
                 if problem is not None:
                     self.issues.append((f"{path}.{name}", problem))
                 continue
             where = f"{path}.{name}"
             if value is None or value == {} or value == [] or value == "":
-                self.issues.append((where, "is null or empty (not allowed in FHIR)"))
+                self.issues.append((where, _NULL_OR_EMPTY))
                 continue
             self.shaped(value, element.repeats, element.kind, element, where, nulls=True)
         for name in described.required:
             if name not in node and f"_{name}" not in node:
-                self.issues.append((f"{path}.{name}", "is required"))
+                self.issues.append((f"{path}.{name}", _REQUIRED))
         for choice in described.required_choices:
             if choice not in chosen:
-                self.issues.append((f"{path}.{choice}[x]", "is required"))
+                self.issues.append((f"{path}.{choice}[x]", _REQUIRED))
 
     def companion(self, value: Any, element: _Element, where: str) -> None:
         if value is None or value == {} or value == []:
-            self.issues.append((where, "is null or empty (not allowed in FHIR)"))
+            self.issues.append((where, _NULL_OR_EMPTY))
         else:
             self.shaped(value, element.repeats, "Element", None, where, nulls=True)
 
@@ -300,26 +355,34 @@ class _Walk:
     ) -> None:
         if not repeats:
             if isinstance(value, list):
-                self.issues.append((path, "is a single value in R4, not an array"))
+                self.issues.append((path, _NOT_AN_ARRAY))
             else:
                 self.one(value, kind, element, path)
             return
         if not isinstance(value, list):
-            self.issues.append((path, "must be an array"))
+            self.issues.append((path, _AN_ARRAY))
             return
         placeholders = nulls and (kind == "Element" or kind in self.structure.primitives)
         for index, item in enumerate(value):
             if item is None and placeholders:
                 continue  # "given": ["Ann", null] beside "_given": [null, {...}]
             if item is None or item == "" or item == {} or item == []:
-                self.issues.append((f"{path}[{index}]", "is null or empty"))
+                self.issues.append((f"{path}[{index}]", _NULL_OR_EMPTY))
             else:
                 self.one(item, kind, element, f"{path}[{index}]")
 
     def one(self, value: Any, kind: str, element: _Element | None, path: str) -> None:
         if kind in self.types:
             if not isinstance(value, dict):
-                self.issues.append((path, f"must be a JSON object ({kind})"))
+                self.issues.append(
+                    (
+                        path,
+                        Said(
+                            f"must be a JSON object ({kind})",
+                            f"phải là một đối tượng JSON ({kind})",
+                        ),
+                    )
+                )
                 return
             self.node(value, kind, path)
             if element is None:
@@ -332,7 +395,7 @@ class _Walk:
         if kind == "Resource":
             inner = value.get("resourceType") if isinstance(value, dict) else None
             if not isinstance(inner, str):
-                self.issues.append((f"{path}.resourceType", "is missing"))
+                self.issues.append((f"{path}.resourceType", _MISSING))
             else:
                 self.resource(value, inner, path)
             return
@@ -341,7 +404,7 @@ class _Walk:
         if problem is not None:
             self.issues.append((path, problem))
         elif element is not None and element.codes is not None and value not in element.codes:
-            self.issues.append((path, f"“{str(value)[:64]}” is not a code of its value set"))
+            self.issues.append((path, _not_a_code(value)))
 
     def coded(self, value: dict[str, Any], kind: str, allowed: frozenset[str], path: str) -> None:
         codings = [value] if kind == "Coding" else value.get("coding")
@@ -349,7 +412,7 @@ class _Walk:
             isinstance(coding, dict) and f"{coding.get('system')}|{coding.get('code')}" in allowed
             for coding in codings
         ):
-            self.issues.append((path, "has no code of its required value set"))
+            self.issues.append((path, _NO_REQUIRED_CODE))
 
     def reference(self, value: dict[str, Any], targets: tuple[str, ...] | None, path: str) -> None:
         literal = value.get("reference")
@@ -357,12 +420,26 @@ class _Walk:
             return
         matched = _REFERENCE.fullmatch(literal)
         if matched is None:
-            self.issues.append((f"{path}.reference", f"“{literal[:64]}” is not a reference"))
+            self.issues.append(
+                (
+                    f"{path}.reference",
+                    Said(
+                        f"“{literal[:64]}” is not a reference",
+                        f"«{literal[:64]}» không phải một tham chiếu",
+                    ),
+                )
+            )
             return
         if literal.startswith("#"):
             if literal != "#" and literal[1:] not in self.contained_ids:
                 self.issues.append(
-                    (f"{path}.reference", f"no contained resource has the id {literal[1:65]}")
+                    (
+                        f"{path}.reference",
+                        Said(
+                            f"no contained resource has the id {literal[1:65]}",
+                            f"không có tài nguyên lồng (contained) nào có id {literal[1:65]}",
+                        ),
+                    )
                 )
             return
         in_url = _TYPE_IN_URL.search(literal) if matched["type"] is None else None
@@ -370,22 +447,42 @@ class _Walk:
         if target is None:
             return
         if target not in self.structure.resource_types:
-            self.issues.append((f"{path}.reference", f"{target[:64]} is not a resource type"))
+            self.issues.append(
+                (
+                    f"{path}.reference",
+                    Said(
+                        f"{target[:64]} is not a resource type",
+                        f"{target[:64]} không phải một loại tài nguyên",
+                    ),
+                )
+            )
         elif targets is not None and target not in targets:
             allowed = ", ".join(targets)
-            self.issues.append((f"{path}.reference", f"must refer to {allowed}, not {target}"))
+            self.issues.append(
+                (
+                    f"{path}.reference",
+                    Said(
+                        f"must refer to {allowed}, not {target}",
+                        f"phải tham chiếu tới {allowed}, không phải {target}",
+                    ),
+                )
+            )
 
 
 def _model_issue(root: str, item: Any) -> tuple[str, str]:
+    """An issue the R4B model found (its own words are English: quoted in the Vietnamese)."""
     path = root
     for part in item["loc"]:
         if isinstance(part, int):
             path += f"[{part}]"
         elif isinstance(part, str) and part.replace("_", "a").isalnum():
             path += "." + part.lstrip("_")
-    message = str(item["msg"]).removeprefix("Value error, ")
+    detail = str(item["msg"]).removeprefix("Value error, ")
+    message = Said(detail, f"không hợp lệ theo mô hình R4B: {detail}")
     if item["type"] in ("missing", "model_field_validation.missing"):
-        message = "is required"
+        message = _REQUIRED
     elif item["type"] == "extra_forbidden":
-        message = "is not an element of FHIR R4 here"
+        message = Said(
+            "is not an element of FHIR R4 here", "không phải một phần tử của FHIR R4 ở đây"
+        )
     return path, message

@@ -162,6 +162,20 @@ def test_a_resident_reads_their_own_record_and_another_persons_is_not_found(writ
     assert send(resident, "get", f"/Patient/{minh.pk}").status_code == 404
 
 
+def test_a_resident_reads_their_own_patient_audited_and_nobody_elses():
+    lan = Person.objects.create(full_name="Nguyễn Thị Lan")
+    minh = Person.objects.create(full_name="Minh")
+    resident = token_client("patient/*.read", person=lan)
+    own = send(resident, "get", f"/Patient/{lan.pk}")
+    assert own.status_code == 200, own.content
+    assert (own.json()["resourceType"], own.json()["id"]) == ("Patient", str(lan.pk))
+    read = AuditEntry.objects.filter(action="person.read", target_id=str(lan.pk))
+    assert read.count() == 1
+    assert send(resident, "get", f"/Patient/{minh.pk}").status_code == 404
+    assert send(resident, "get", "/Patient/999999").status_code == 404
+    assert not AuditEntry.objects.filter(action="person.read", target_id=str(minh.pk)).exists()
+
+
 def test_a_resident_writes_their_own_consent_and_nothing_of_anyone_elses(writer):
     lan, minh = Person.objects.create(full_name="Lan"), Person.objects.create(full_name="Minh")
     resident = token_client("patient/*.read", "patient/Consent.cu", person=lan)

@@ -18,6 +18,8 @@ from cityhealth.fhir.tests.operation_factories import (
     person,
     store,
 )
+from cityhealth.people.services import merge_persons
+from cityhealth.records.models import Resource
 from cityhealth.records.patients import project_patient
 
 pytestmark = pytest.mark.django_db
@@ -200,3 +202,31 @@ def test_the_projected_patient_leads_the_first_page_and_comes_once():
     assert sorted(everything_once) == sorted(
         [f"Patient/{anh.pk}", *(f"Observation/{b['id']}" for b in made)]
     )
+
+
+@pytest.mark.parametrize("count", [2, 50])
+def test_a_survivor_s_everything_has_its_patient_once_and_the_merged_records(count):
+    survivor, retired = person("Đỗ Minh Châu"), person("Do Minh Chau")
+    kept = [observation(survivor.pk) for _ in range(2)]
+    moved = [observation(retired.pk) for _ in range(2)]
+    store(*((body, survivor.pk) for body in kept), *((body, retired.pk) for body in moved))
+    merge_persons(survivor=survivor, retired=retired, reason="cùng một người", actor="desk")
+    # The merge projected both persons' Patients (the retired one `replaced-by` the survivor).
+    assert Resource.objects.filter(resource_type="Patient", person_id=survivor.pk).exists()
+    client = his()
+
+    seen: list[str] = []
+    url: str | None = f"/fhir/R4/Patient/{survivor.pk}/$everything?_count={count}"
+    while url:
+        status, bundle = get_json(client, url)
+        assert status == 200
+        seen.extend(_ids(bundle))
+        following = [link["url"] for link in bundle["link"] if link["relation"] == "next"]
+        url = urlsplit(following[0])._replace(scheme="", netloc="").geturl() if following else None
+
+    assert seen[0] == f"Patient/{survivor.pk}"
+    assert seen.count(f"Patient/{survivor.pk}") == 1
+    assert len(seen) == len(set(seen)) == bundle["total"]
+    assert {f"Observation/{b['id']}" for b in kept + moved} <= set(seen)
+    # The retired record's Patient links to the survivor (`replaced-by`): in its compartment.
+    assert f"Patient/{retired.pk}" in seen

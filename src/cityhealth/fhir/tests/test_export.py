@@ -367,3 +367,59 @@ def test_a_worker_s_run_reads_ahead_on_its_own_connection_and_writes_everything(
         b["id"] for b in made
     )
     assert export.progress(job).startswith("100%")
+
+
+def test_a_file_download_accepts_the_ndjson_media_types_and_nothing_else_does(
+    django_capture_on_commit_callbacks,
+):
+    anh = person()
+    store((observation(anh.pk), anh.pk))
+    client = his()
+    status_url = kick_off(client, "/fhir/R4/$export", django_capture_on_commit_callbacks)
+    manifest = finished_manifest(client, status_url, django_capture_on_commit_callbacks)
+    file_url = manifest["output"][0]["url"].split("testserver", 1)[-1]
+    for accept in ("application/fhir+ndjson", "application/ndjson", "application/ndjson;q=0.9"):
+        response = client.get(file_url, headers={"Accept": accept})
+        assert response.status_code == 200, (accept, response.status_code)
+        assert json.loads(response.getvalue().decode().splitlines()[0])["id"]
+    assert client.get(file_url, headers={"Accept": "application/xml"}).status_code == 406
+    # NDJSON is the format of export files only: a search asking for it is refused.
+    refused = client.get("/fhir/R4/Observation", headers={"Accept": "application/fhir+ndjson"})
+    assert refused.status_code == 406
+
+
+def test_a_type_filter_s_has_passes_only_through_what_the_caller_may_see(
+    django_capture_on_commit_callbacks,
+):
+    anh, binh = person(), person()
+    seen_by, hidden_by = (
+        {"resourceType": "Practitioner", "id": pid, "name": [{"text": pid}]}
+        for pid in ("bs-seen", "bs-hidden")
+    )
+    denial = {
+        "resourceType": "Consent",
+        "id": "deny-has",
+        "status": "active",
+        "patient": {"reference": f"Patient/{binh.pk}"},
+        "provision": {"type": "deny"},
+    }
+    store(
+        (seen_by, None),
+        (hidden_by, None),
+        (observation(anh.pk, "5195-3", performer=[{"reference": "Practitioner/bs-seen"}]), anh.pk),
+        (
+            observation(binh.pk, "5195-3", performer=[{"reference": "Practitioner/bs-hidden"}]),
+            binh.pk,
+        ),
+        (denial, binh.pk),
+    )
+    client = his()
+    capture = django_capture_on_commit_callbacks
+    has = "_typeFilter=Practitioner%3F_has:Observation:performer:code%3D5195-3"
+
+    manifest = finished_manifest(
+        client, kick_off(client, f"/fhir/R4/$export?_type=Practitioner&{has}", capture), capture
+    )
+
+    # Binh's Observation (denied) must not tell that its performer treated someone for it.
+    assert [r["id"] for r in lines(client, manifest, "Practitioner")] == ["bs-seen"]

@@ -172,6 +172,34 @@ def test_an_update_that_the_registry_confirms_links_and_one_it_does_not_is_refus
     assert mismatch.status_code == 400
 
 
+def test_a_conditional_update_over_http_goes_to_the_registry_as_in_a_bundle(lan):
+    client = hospital()
+    body = patient("Nguyễn Thị Lan", "1990-05-01", "female", identifier=[CCCD, mrn("HS-5")])
+    by_number = f"identifier={VN}/national_id|001190004321"
+    linked = send(client, "put", f"/Patient?{by_number}", body)
+    assert (linked.status_code, linked.json()["id"]) == (200, str(lan.pk))
+    assert PersonIdentifier.objects.get(kind="hospital_record", value="HS-5").person == lan
+    # The same in a transaction Bundle answers the same.
+    entry = {"resource": body, "request": {"method": "PUT", "url": f"Patient?{by_number}"}}
+    bundle = {"resourceType": "Bundle", "type": "transaction", "entry": [entry]}
+    in_bundle = send(client, "post", "/", bundle).json()["entry"][0]["response"]
+    assert (in_bundle["status"][:3], in_bundle["location"].split("/")[1]) == ("200", str(lan.pk))
+
+    count = Person.objects.count()
+    new = patient("Trương Văn Mới", "2001-12-24", identifier=[mrn("HS-88")])
+    made = send(client, "put", "/Patient?identifier=https://his.benhvien.example/mrn|HS-88", new)
+    assert made.status_code == 201
+    assert Person.objects.count() == count + 1
+    assert made.json()["id"] != "HS-88"  # the registry's id, never one from outside
+    # Criteria naming Lan with a record of someone else: refused, nothing written.
+    other = patient("Bùi Văn Khác", "1960-01-01", identifier=[mrn("HS-9")])
+    refused = send(client, "put", f"/Patient?{by_number}", other)
+    assert refused.status_code == 409
+    assert Person.objects.count() == count + 1
+    capability = send(client, "get", "/metadata").json()["rest"][0]["resource"]
+    assert next(r for r in capability if r["type"] == "Patient")["conditionalUpdate"] is True
+
+
 def test_a_card_sent_by_a_hospital_never_overwrites_the_registry(lan):
     body = patient(
         "Nguyễn Thị Lan",

@@ -90,6 +90,30 @@ def test_the_element_at_fault_is_named():
     assert answer.json()["issue"][0]["expression"] == ["Observation.status"]
 
 
+def test_each_issue_of_an_invalid_resource_is_told_in_the_callers_language():
+    client = his("write_records")
+    broken = {**HEIGHT, "status": "nope", "valueQuantity": {"value": "tall"}}
+    by_default = send(client, "post", "/Observation", broken).json()["issue"]
+    in_english = send(client, "post", "/Observation", broken, **{"Accept-Language": "en"})
+    english = in_english.json()["issue"]
+    assert [i["expression"] for i in by_default] == [i["expression"] for i in english]
+    said = {i["expression"][0]: i["diagnostics"] for i in by_default}
+    assert said["Observation.status"] == "«nope» không phải mã thuộc tập giá trị của nó"
+    assert said["Observation.valueQuantity.value"] == "phải là một số JSON"
+    told = {i["expression"][0]: i["diagnostics"] for i in english}
+    assert told["Observation.status"] == "“nope” is not a code of its value set"
+    assert told["Observation.valueQuantity.value"] == "must be a JSON number"
+
+
+def test_an_update_whose_body_is_another_resource_names_its_id_as_a_fhirpath():
+    client = his("read_records", "write_records")
+    answer = send(client, "put", "/Observation/x1", {**HEIGHT, "id": "x2"})
+    assert answer.status_code == 400
+    issue = answer.json()["issue"][0]
+    assert issue["expression"] == ["Observation.id"]
+    assert issue["diagnostics"] == "nội dung gửi lên không phải Observation/x1 của URL"
+
+
 def test_metadata_is_open_and_says_what_is_implemented():
     statement = Client().get("/fhir/R4/metadata").json()
     assert statement["resourceType"] == "CapabilityStatement"

@@ -14,12 +14,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from django.db import transaction
 from django.test import Client, TestCase
 from django_tasks_db.models import DBTaskResult
 
 from cityhealth.fhir import subscriptions
 from cityhealth.fhir.models import Delivery, DeliveryAttempt
 from cityhealth.fhir.tests.operation_factories import his, person
+from cityhealth.records.bulk import NewResource, write_new_resources
 from cityhealth.records.models import Resource
 
 pytestmark = pytest.mark.django_db
@@ -329,3 +331,52 @@ def test_an_ended_or_deleted_subscription_notifies_no_one(
 
     assert receiver.received == []
     assert not Delivery.objects.exists()
+
+
+def test_a_transaction_bundle_of_observations_notifies_a_matching_subscription(
+    receiver, django_capture_on_commit_callbacks
+):
+    client = his("read_records", "write_records")
+    anh = person()
+    subscribe(client, receiver.url, criteria=f"Observation?code={WEIGHT}", payload=FHIR)
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {
+                "fullUrl": f"urn:uuid:0000000{n}-0000-4000-8000-000000000000",
+                "resource": body,
+                "request": {"method": "POST", "url": "Observation"},
+            }
+            for n, body in enumerate([weight(anh.pk, 61), weight(anh.pk, 170, code="8302-2")])
+        ],
+    }
+    answer = write(client, django_capture_on_commit_callbacks, "post", "/fhir/R4/", bundle)
+    weighed = answer["entry"][0]["response"]["location"].split("/")[1]
+
+    assert run_deliveries() >= 1
+    assert [(r.method, r.path) for r in receiver.received] == [
+        ("PUT", f"/hook/Observation/{weighed}")
+    ]
+    assert json.loads(receiver.received[0].body)["valueQuantity"]["value"] == 61
+
+
+def test_a_bulk_load_notifies_subscribers_once_committed(
+    receiver, django_capture_on_commit_callbacks
+):
+    client = his("read_records", "write_records")
+    anh = person()
+    subscribe(client, receiver.url, criteria=f"Observation?code={WEIGHT}")
+    loaded = [
+        NewResource(body={**weight(anh.pk, kg), "id": f"loaded-{kg}"}, person_id=anh.pk)
+        for kg in (60, 61)
+    ]
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        write_new_resources(resources=loaded, source="loader")
+        assert not Delivery.objects.exists()  # nothing before the load commits
+    assert sorted(Delivery.objects.values_list("logical_id", flat=True)) == [
+        "loaded-60",
+        "loaded-61",
+    ]
+    assert run_deliveries() >= 1
+    assert len(receiver.received) == 2

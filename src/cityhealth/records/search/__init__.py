@@ -61,13 +61,15 @@ def modifiers_of(definition: SearchParam) -> tuple[str, ...]:
     return MODIFIERS[definition.kind]
 
 
-def query_condition(*, resource_type: str, alias: str, query: str) -> tuple[str, list[Any]]:
+def query_condition(
+    *, resource_type: str, alias: str, query: str, access: AccessFilter | None = None
+) -> tuple[str, list[Any]]:
     """The SQL condition (with its parameters) a query string's search parameters put on
     `alias`, a row of records_resources of `resource_type` (all of them must hold), for
-    callers filtering their own queries (export's `_typeFilter`). InvalidInput for an
-    unknown parameter."""
+    callers filtering their own queries (export's `_typeFilter`); chains and `_has` pass
+    only through rows `access` lets the caller see. InvalidInput for an unknown parameter."""
     parts = [
-        condition(resource_type, alias, name, value)
+        condition(resource_type, alias, name, value, access)
         for name, value in parse_qsl(query.lstrip("?"), keep_blank_values=True)
     ]
     if not parts:

@@ -36,8 +36,10 @@ def people_for(items: Sequence[tuple[str, str, dict[str, Any]]]) -> list[int | N
                     issues=[
                         (
                             path,
-                            f"{text} names no person of the registry "
-                            "(không có người này trong sổ đăng ký nhân khẩu)",
+                            errors.Said(
+                                f"{text} names no person of the registry",
+                                f"{text} không phải người nào trong sổ đăng ký nhân khẩu",
+                            ),
                         )
                     ]
                 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -24,6 +24,12 @@ from cityhealth.records.search.extract import parse_reference, to_decimal
 from cityhealth.records.types import SUPPORTED_TYPES
 
 Sql = tuple[str, list[Any]]
+# The caller's access filter (`run.AccessFilter`): the SQL predicate, given a row's person and
+# type columns, true for the rows the caller may see. A chain or `_has` applies it to every
+# resource it passes through, not only to those returned: a resource the caller may not see
+# must not decide whether another one matches (`Patient?_has:Observation:patient:code=X`
+# would tell whether a hidden Observation exists).
+Access = Callable[[str, str], tuple[str, list[Any]]] | None
 PREFIXES = ("eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap")
 # Modifiers each kind understands (listed in the CapabilityStatement).
 MODIFIERS: dict[str, tuple[str, ...]] = {
@@ -114,14 +120,15 @@ def _db_datetime(value: dt.datetime) -> Any:
     return connection.ops.adapt_datetimefield_value(value)
 
 
-def condition(resource_type: str, alias: str, name: str, raw: str) -> Sql:
+def condition(resource_type: str, alias: str, name: str, raw: str, access: Access = None) -> Sql:
     """The SQL condition on `alias` (a row of records_resources of `resource_type`) for one
-    `name=raw` pair of a search."""
+    `name=raw` pair of a search; a chain or `_has` passes only through rows `access` lets
+    the caller see (None: every row)."""
     if name.startswith("_has:"):
-        return _reverse_chain(resource_type, alias, name, raw)
+        return _reverse_chain(resource_type, alias, name, raw, access)
     code, _, modifier = name.partition(":")
     if "." in code or "." in modifier:
-        return _chain(resource_type, alias, name, raw)
+        return _chain(resource_type, alias, name, raw, access)
     if code == "_id":
         return _on_id(alias, name, modifier, raw)
     if code == "_lastUpdated":
@@ -309,7 +316,15 @@ def _reference(
     return _exists(definition, alias, *_or(tests))
 
 
-def _chain(resource_type: str, alias: str, name: str, raw: str) -> Sql:
+def _seen(alias: str, access: Access) -> Sql:
+    """` AND` the access filter on `alias` (nothing without one)."""
+    if access is None:
+        return "", []
+    predicate, params = access(f"{alias}.person_id", f"{alias}.resource_type")
+    return f" AND ({predicate})", list(params)
+
+
+def _chain(resource_type: str, alias: str, name: str, raw: str, access: Access) -> Sql:
     """`subject:Patient.identifier=…`, `subject.name=…`, `a.b.c=…`: the resource has a
     reference, through this parameter, to a current resource matching the rest."""
     head, _, rest = name.partition(".")
@@ -331,19 +346,20 @@ def _chain(resource_type: str, alias: str, name: str, raw: str) -> Sql:
             [target_type, *params],
         )
         for target_type in types
-        for sql, params in [condition(target_type, t, rest, raw)]
+        for sql, params in [condition(target_type, t, rest, raw, access)]
     ]
     test, params = _or(per_type)
+    seen, seen_params = _seen(t, access)
     return (
         f"EXISTS (SELECT 1 FROM records_search_references {x} JOIN records_resources {t} "  # noqa: S608
         f"ON {t}.resource_type = {x}.target_type AND {t}.logical_id = {x}.target_id "
         f"WHERE {x}.resource_id = {alias}.id AND {x}.resource_type = %s AND {x}.param = %s "
-        f"AND NOT {t}.deleted AND ({test}))",
-        [resource_type, code, *params],
+        f"AND NOT {t}.deleted AND ({test}){seen})",
+        [resource_type, code, *params, *seen_params],
     )
 
 
-def _reverse_chain(resource_type: str, alias: str, name: str, raw: str) -> Sql:
+def _reverse_chain(resource_type: str, alias: str, name: str, raw: str, access: Access) -> Sql:
     """`_has:Observation:patient:code=…`: some current Observation refers to this resource
     through `patient` and matches `code=…` (which may itself be a `_has`)."""
     parts = name.split(":", 3)
@@ -356,13 +372,14 @@ def _reverse_chain(resource_type: str, alias: str, name: str, raw: str) -> Sql:
     if resource_type not in definition.target_types():
         raise unknown_parameter(name, resource_type)
     x, s = _alias("x"), _alias("s")
-    test, params = condition(source_type, s, rest, raw)
+    test, params = condition(source_type, s, rest, raw, access)
+    seen, seen_params = _seen(s, access)
     return (
         f"EXISTS (SELECT 1 FROM records_search_references {x} JOIN records_resources {s} "  # noqa: S608
         f"ON {s}.id = {x}.resource_id "
         f"WHERE {x}.target_type = %s AND {x}.target_id = {alias}.logical_id "
-        f"AND {x}.resource_type = %s AND {x}.param = %s AND NOT {s}.deleted AND ({test}))",
-        [resource_type, source_type, code, *params],
+        f"AND {x}.resource_type = %s AND {x}.param = %s AND NOT {s}.deleted AND ({test}){seen})",
+        [resource_type, source_type, code, *params, *seen_params],
     )
 
 

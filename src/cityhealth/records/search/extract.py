@@ -136,8 +136,13 @@ def _tokens(value: Any) -> list[tuple[str, str, str]]:
 
 def _folded(*texts: Any) -> str:
     """The folded display text of a code (for `:text`), "" when there is none."""
-    present = [str(t) for t in texts if t]
-    return fold_for_search(*present)[:_TEXT] if present else ""
+    present = tuple(str(t) for t in texts if t)
+    return _fold(present) if present else ""
+
+
+@functools.lru_cache(maxsize=8192)  # codes' displays repeat (the same LOINC names, statuses)
+def _fold(texts: tuple[str, ...]) -> str:
+    return fold_for_search(*texts)[:_TEXT]
 
 
 def _strings(value: Any) -> list[tuple[str, str]]:

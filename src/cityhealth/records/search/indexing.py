@@ -1,13 +1,13 @@
 """Keeping the index current: every write replaces a resource's index rows, a delete removes
 them. Loaders hand many new rows at once (`index_resources`): one COPY per table on
-PostgreSQL, multi-row INSERTs elsewhere."""
+PostgreSQL, one prepared INSERT run over all rows elsewhere."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from django.db import connection
+from django.db import connection, models
 
 from cityhealth.records.models import (
     Resource,
@@ -36,7 +36,6 @@ TABLES: dict[str, tuple[_IndexModel, tuple[str, ...]]] = {
     "uri": (SearchUri, ("value",)),
     "number": (SearchNumber, ("value",)),
 }
-_BATCH = 2000
 
 
 def index_resource(row: Resource) -> None:
@@ -51,11 +50,8 @@ def index_resource(row: Resource) -> None:
     if entries is None:
         return
     for kind, (model, columns) in TABLES.items():
-        found = getattr(entries, kind)
-        if found:
-            model.objects.bulk_create(
-                [_instance(model, columns, row, entry) for entry in found], batch_size=_BATCH
-            )
+        if getattr(entries, kind):
+            _insert_many(model, columns, _lines(kind, [(row, entries)]))
 
 
 def _replace_in_one_statement(row: Resource, *, stale: bool, entries: Entries | None) -> None:
@@ -92,19 +88,24 @@ def index_resources(rows: Sequence[Resource]) -> None:
     stale = [row.pk for row in rows if row.version_id > 1 or row.deleted]
     if stale:
         remove_index(stale)
-    live = [(row, extract(row.resource_type, row.body)) for row in rows if not row.deleted]
+    write_entries(entries_of(rows))
+
+
+def entries_of(rows: Sequence[Resource]) -> list[tuple[Resource, Entries]]:
+    """The index entries of rows not deleted (pure Python: a bulk writer computes them
+    while the database is still busy with its previous statement)."""
+    return [(row, extract(row.resource_type, row.body)) for row in rows if not row.deleted]
+
+
+def write_entries(live: list[tuple[Resource, Entries]]) -> None:
+    """Add the index rows of `entries_of` (rows that have none yet)."""
     for kind, (model, columns) in TABLES.items():
+        if not any(getattr(entries, kind) for _, entries in live):
+            continue  # a round trip saved: most types fill three or four of the seven tables
         if connection.vendor == "postgresql":
             _copy(model, columns, _lines(kind, live))
         else:
-            model.objects.bulk_create(
-                [
-                    _instance(model, columns, row, entry)
-                    for row, entries in live
-                    for entry in getattr(entries, kind)
-                ],
-                batch_size=_BATCH,
-            )
+            _insert_many(model, columns, _lines(kind, live))
 
 
 def remove_index(resource_ids: Sequence[int]) -> None:
@@ -112,22 +113,57 @@ def remove_index(resource_ids: Sequence[int]) -> None:
         model.objects.filter(resource_id__in=list(resource_ids)).delete()
 
 
-def _instance(
-    model: _IndexModel, columns: tuple[str, ...], row: Resource, entry: tuple[Any, ...]
-) -> Any:
-    values = dict(zip(columns, entry[1:], strict=True))
-    return model(resource_id=row.pk, resource_type=row.resource_type, param=entry[0], **values)
-
-
 def _lines(kind: str, live: list[tuple[Resource, Entries]]) -> Iterable[tuple[Any, ...]]:
     for row, entries in live:
+        head = (row.id, row.resource_type)
         for entry in getattr(entries, kind):
-            yield (row.pk, row.resource_type, *entry)
+            yield (*head, *entry)
+
+
+def _insert_many(
+    model: _IndexModel, columns: tuple[str, ...], rows: Iterable[tuple[Any, ...]]
+) -> None:
+    """SQLite (and any other database): one prepared INSERT run over all rows, without
+    building a model instance per row as `bulk_create` does."""
+    names = ", ".join(("resource_id", "resource_type", "param", *columns))
+    marks = ", ".join(["%s"] * (3 + len(columns)))
+    adapt = _datetime_adapter(model, columns)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {model._meta.db_table} ({names}) VALUES ({marks})",  # noqa: S608
+            [adapt(row) for row in rows] if adapt else list(rows),
+        )
+
+
+def _datetime_adapter(
+    model: _IndexModel, columns: tuple[str, ...]
+) -> Callable[[tuple[Any, ...]], tuple[Any, ...]] | None:
+    """Datetimes as the backend stores them (SQLite: naive UTC text), which a raw
+    `executemany` would not do; other values pass as they are."""
+    positions = [
+        3 + n
+        for n, column in enumerate(columns)
+        if isinstance(model._meta.get_field(column), models.DateTimeField)
+    ]
+    if not positions:
+        return None
+    prepare = connection.ops.adapt_datetimefield_value
+
+    def adapt(row: tuple[Any, ...]) -> tuple[Any, ...]:
+        values = list(row)
+        for position in positions:
+            values[position] = prepare(values[position])
+        return tuple(values)
+
+    return adapt
+
+
+def _copy_sql(model: _IndexModel, columns: tuple[str, ...]) -> str:
+    names = ", ".join(("resource_id", "resource_type", "param", *columns))
+    return f"COPY {model._meta.db_table} ({names}) FROM STDIN"
 
 
 def _copy(model: _IndexModel, columns: tuple[str, ...], rows: Iterable[tuple[Any, ...]]) -> None:
-    table = model._meta.db_table
-    names = ", ".join(("resource_id", "resource_type", "param", *columns))
-    with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+    with connection.cursor() as cursor, cursor.copy(_copy_sql(model, columns)) as copy:
         for row in rows:
             copy.write_row(row)

@@ -92,7 +92,7 @@ def search(
     """Run a FHIR search of `resource_type` given its parameters as (name, value) pairs in
     order (a query string or a `_search` form, parsed). Unknown parameters are refused
     (InvalidInput) unless `lenient`, which ignores them with a warning."""
-    plan = _plan(resource_type, params, lenient)
+    plan = _plan(resource_type, params, lenient, access)
     result = SearchResult(
         matches=[],
         warnings=plan.warnings,
@@ -130,7 +130,12 @@ def find_matching(
 # --- planning ---------------------------------------------------------------------------------
 
 
-def _plan(resource_type: str, params: Sequence[tuple[str, str]], lenient: bool) -> _Plan:
+def _plan(
+    resource_type: str,
+    params: Sequence[tuple[str, str]],
+    lenient: bool,
+    access: AccessFilter | None = None,
+) -> _Plan:
     plan = _Plan(resource_type=resource_type)
     for name, raw in params:
         if name in ("_format", "_pretty"):
@@ -144,7 +149,7 @@ def _plan(resource_type: str, params: Sequence[tuple[str, str]], lenient: bool) 
             ):  # fmt: skip
                 _control(plan, name, raw)
             else:
-                plan.where.append(condition(resource_type, "r", name, raw))
+                plan.where.append(condition(resource_type, "r", name, raw, access))
         except UnknownParameter as unknown:
             if not lenient:
                 raise

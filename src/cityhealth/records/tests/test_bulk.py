@@ -85,6 +85,26 @@ def test_the_written_resources_are_found_by_search():
     assert [r.logical_id for r in found] == ["wt-1"]
 
 
+def test_bulk_written_dates_and_quantities_are_found_by_their_ranges():
+    # The index rows go in as plain tuples (COPY, or executemany on SQLite): the dates must
+    # be stored as the ORM stores them, or range comparisons would miss them.
+    lan = Person.objects.create(full_name="Lan")
+    bulk.write_new_resources(
+        resources=[bulk.NewResource(body=_observation("hr-9", lan.pk), person_id=lan.pk)],
+        source="loader:test",
+        trusted=True,
+    )
+
+    def ids(query: str) -> list[str]:
+        found = search.find_by_criteria(resource_type="Observation", query=query, limit=5)
+        return [r.logical_id for r in found]
+
+    assert ids("date=2026-03-02") == ["hr-9"]
+    assert ids("date=gt2026-03-02T01:15:00Z") == []  # 08:15+07:00 is 01:15 UTC
+    assert ids("value-quantity=72.5") == ["hr-9"]
+    assert ids("value-quantity=gt72.5") == []
+
+
 def test_an_invalid_resource_refuses_the_whole_batch():
     lan = Person.objects.create(full_name="Lan")
     broken = {**_observation("hr-2", lan.pk), "status": "nope"}

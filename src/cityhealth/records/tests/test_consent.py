@@ -11,6 +11,7 @@ from cityhealth.facilities.models import Facility
 from cityhealth.people.models import Person
 from cityhealth.records.consent import Accessor, access_predicate, may_access
 from cityhealth.records.models import ConsentRule, Resource
+from cityhealth.records.selectors import search_resources
 from cityhealth.records.services import create_resource, update_resource
 
 pytestmark = pytest.mark.django_db
@@ -150,3 +151,49 @@ def test_the_predicate_filters_a_query_of_the_store():
         ("Observation", minh.pk),
         ("Organization", None),
     }
+
+
+@pytest.mark.usefixtures("hospitals")
+def test_chains_and_has_pass_only_through_resources_the_caller_may_see():
+    lan, minh = Person.objects.create(full_name="Lan"), Person.objects.create(full_name="Minh")
+    create_resource(body=consent(minh, {"type": "deny", "actor": org("BV-A")}), source="t")
+    doctor = create_resource(
+        body={"resourceType": "Practitioner", "name": [{"text": "Hà"}]}, source="t"
+    )
+    hidden = create_resource(
+        body={
+            "resourceType": "Observation",
+            "status": "final",
+            "code": {"coding": [{"system": "http://loinc.org", "code": "5195-3"}]},
+            "subject": {"reference": f"Patient/{minh.pk}"},
+            "performer": [{"reference": f"Practitioner/{doctor.logical_id}"}],
+        },
+        source="t",
+    )
+    panel = create_resource(
+        body={
+            "resourceType": "Observation",
+            "status": "final",
+            "code": {"text": "panel"},
+            "subject": {"reference": f"Patient/{lan.pk}"},
+            "hasMember": [{"reference": f"Observation/{hidden.logical_id}"}],
+        },
+        source="t",
+    )
+
+    def found(accessor: Accessor, resource_type: str, name: str) -> list[str]:
+        result = search_resources(
+            resource_type=resource_type, params=[(name, "5195-3")], accessor=accessor
+        )
+        return [row.logical_id for row in result.matches]
+
+    has = "_has:Observation:performer:code"
+    chain = "has-member:Observation.code"
+    # BV-A may not see Minh's Observation: it makes nothing match, though what matches
+    # (a Practitioner, Lan's panel) is visible to BV-A.
+    assert found(Accessor(organization="BV-A"), "Practitioner", has) == []
+    assert found(Accessor(organization="BV-A"), "Observation", chain) == []
+    assert found(Accessor(organization="BV-B"), "Practitioner", has) == [doctor.logical_id]
+    assert found(Accessor(organization="BV-B"), "Observation", chain) == [panel.logical_id]
+    assert found(Accessor(person_id=lan.pk), "Observation", chain) == []
+    assert found(Accessor(break_glass=True), "Practitioner", has) == [doctor.logical_id]

@@ -196,6 +196,18 @@ def test_a_broken_resource_is_refused_naming_the_element(name, change, element):
     assert _named(_broken(name, change)) == [element]
 
 
+@pytest.mark.parametrize(
+    ("name", "change"), [pytest.param(name, change, id=case) for case, name, change, _ in BROKEN]
+)
+def test_every_issue_is_said_in_vietnamese_and_in_english(name, change):
+    with pytest.raises(InvalidInput) as refused:
+        validate_resource(_broken(name, change))
+    for _path, message in getattr(refused.value, "issues", None) or []:
+        assert isinstance(message, errors.Said)
+        assert message.vi != message
+        assert not message.vi.isascii()  # with its diacritics
+
+
 def test_every_issue_is_reported_not_only_the_first():
     body = _broken(BP, _both(_set("status", "done"), _drop("code"), _set("colour", "red")))
     assert sorted(_named(body)) == ["Observation.code", "Observation.colour", "Observation.status"]

@@ -97,10 +97,7 @@ bench-smoke: install
 	$(BIN)/python bench/emergency_avl.py --smoke
 	$(BIN)/python bench/fhir_ingest.py --smoke
 	$(BIN)/python bench/fhir_validation.py --smoke
-	$(BIN)/python bench/fhir_everything.py --smoke
 	$(BIN)/python bench/fhir_export.py --smoke
-	$(BIN)/python bench/fhir_search.py --smoke
-	$(BIN)/python bench/fhir_access_trail.py --smoke
 	$(BIN)/python bench/fhir_http.py --smoke
 
 test: install lint typecheck importlint migrations-check test-sqlite test-postgres bench-smoke

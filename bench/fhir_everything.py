@@ -231,6 +231,17 @@ def measure(patients: list[int], queries: int, expected: int) -> tuple[list[floa
     return samples, cpu
 
 
+def measured_database(*, postgres: str | None, reuse: bool, workdir: str) -> str:
+    """The URL of the database a run measures: `DATABASE` on that server as it is (`reuse`,
+    left by an earlier `--keep`), a fresh `DATABASE` there, or without a server a SQLite file
+    in `workdir`. Shared by this benchmark and `bench/fhir_export.py`."""
+    if postgres and reuse:
+        return f"{server_url(postgres)}/{DATABASE}"
+    if postgres:
+        return fresh_postgres(postgres, DATABASE)
+    return f"sqlite:///{workdir}/fhir.sqlite3"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -251,12 +262,7 @@ def main() -> None:
         args.background, args.per_person, args.patients, args.queries = 50, 10, 3, 20
 
     with tempfile.TemporaryDirectory() as workdir:
-        if args.postgres and args.reuse:
-            url = f"{server_url(args.postgres)}/{DATABASE}"
-        elif args.postgres:
-            url = fresh_postgres(args.postgres, DATABASE)
-        else:
-            url = f"sqlite:///{workdir}/fhir.sqlite3"
+        url = measured_database(postgres=args.postgres, reuse=args.reuse, workdir=workdir)
         setup_django(url, workdir)
         from django.core.management import call_command
         from django.db import connection

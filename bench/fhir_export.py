@@ -26,12 +26,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.fhir_everything import DATABASE, HOSPITAL, load_records
+from bench.fhir_everything import DATABASE, HOSPITAL, load_records, measured_database
 from bench.people_population import (
     drop_postgres,
-    fresh_postgres,
     machine_line,
-    server_url,
     setup_django,
 )
 
@@ -123,12 +121,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as workdir:
         os.environ["CITYHEALTH_FHIR_EXPORT_DIR"] = f"{workdir}/export"
-        if args.postgres and args.reuse:
-            url = f"{server_url(args.postgres)}/{DATABASE}"
-        elif args.postgres:
-            url = fresh_postgres(args.postgres, DATABASE)
-        else:
-            url = f"sqlite:///{workdir}/fhir.sqlite3"
+        url = measured_database(postgres=args.postgres, reuse=args.reuse, workdir=workdir)
         setup_django(url, workdir)
         from django.core.management import call_command
         from django.db import connection

@@ -174,7 +174,11 @@ def _database(url: str) -> dict[str, Any]:
             config["TEST"] = {"NAME": None}
     else:
         config["TEST"] = {"NAME": os.environ.get("CITYHEALTH_TEST_DATABASE_NAME")}
-        if config["ENGINE"] == "django.db.backends.postgresql" and DATABASE_POOL:
+        postgresql = config["ENGINE"] == "django.db.backends.postgresql"
+        if postgresql:
+            # Django's, with prepared statements where asked and an idle-aware pool check.
+            config["ENGINE"] = "cityhealth.db.postgresql"
+        if postgresql and DATABASE_POOL:
             # Django's own pool (psycopg_pool, from psycopg[pool]); a request waits at most
             # `timeout` seconds for a free connection. Health checks: a connection the
             # server dropped (a restart, a failover) is replaced before a request gets it.

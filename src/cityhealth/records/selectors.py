@@ -11,6 +11,7 @@ from django.db import connection
 from django.db.models import BooleanField, Exists, F, OuterRef
 from django.db.models.expressions import RawSQL
 
+from cityhealth.db import prepared_cursor
 from cityhealth.records import consent, errors, search
 from cityhealth.records.models import Resource, ResourceVersion
 
@@ -55,7 +56,7 @@ def read_resource_text(
     if accessor is not None and not accessor.break_glass and accessor.person_id is None:
         condition, params = consent.access_predicate(accessor, person_column="r.person_id")
         visible = f"CASE WHEN {condition} THEN 1 ELSE 0 END"
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(_READ_TEXT.format(visible=visible), [*params, resource_type, logical_id])
         row = cursor.fetchone()
     if row is None:

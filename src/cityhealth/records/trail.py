@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Q
 
+from cityhealth.db import prepared_cursor
 from cityhealth.records.models import AccessEvent
 
 
@@ -66,7 +67,7 @@ def record_access(row: AccessRow) -> None:
         and not connection.in_atomic_block
         and getattr(settings, "CITYHEALTH_ACCESS_TRAIL_ASYNC_COMMIT", True)
     )
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(_INSERT + _ASYNC_COMMIT if relaxed else _INSERT, values)
 
 

@@ -239,6 +239,7 @@ def test_the_settings_pool_both_databases_and_keep_conn_max_age_at_zero(monkeypa
         assert sqlite["OPTIONS"]["pool"] == {"max_idle": project_settings.DATABASE_POOL_SIZE}
         assert postgres["OPTIONS"]["pool"]["max_size"] == project_settings.DATABASE_POOL_SIZE
         assert postgres["CONN_HEALTH_CHECKS"] is True
+        assert postgres["ENGINE"] == "cityhealth.db.postgresql"
     else:
         assert sqlite["ENGINE"] == "django.db.backends.sqlite3"
         assert "pool" not in sqlite["OPTIONS"]

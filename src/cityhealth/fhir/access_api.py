@@ -21,6 +21,7 @@ from cityhealth.fhir.outcome import fhir_response
 from cityhealth.fhir.trail import audit_event
 from cityhealth.records import errors
 from cityhealth.records.models import AccessEvent
+from cityhealth.records.search import count_parameter
 from cityhealth.records.trail import find_access_events
 from cityhealth.records.types import SUPPORTED_TYPES
 
@@ -124,13 +125,6 @@ def _patient(value: str) -> int:
     return int(logical_id)
 
 
-def _count(request: HttpRequest) -> int:
-    text = request.GET.get("_count", str(DEFAULT_COUNT))
-    if not text.isdigit():
-        raise _bad("_count", en="_count is a number.", vi="_count phải là số.")
-    return max(1, min(int(text), MAX_COUNT))
-
-
 @router.get("/AuditEvent", url_name="audit_search")
 def search_audit_events(request: HttpRequest) -> HttpResponse:
     actor(request, Permission.READ_RECORDS)
@@ -152,7 +146,9 @@ def search_audit_events(request: HttpRequest) -> HttpResponse:
     entity = request.GET.get("entity", "")
     resource = tuple(entity.split("/", 1)) if "/" in entity else None
     cursor = request.GET.get("_cursor", "")
-    count = _count(request)
+    count = count_parameter(
+        request.GET.get("_count"), default=DEFAULT_COUNT, least=1, most=MAX_COUNT
+    )
     rows = (
         []
         if foreign

@@ -19,6 +19,7 @@ from django.conf import settings
 from cityhealth.core.errors import Conflict, InvalidInput
 from cityhealth.records import errors, selectors, services
 from cityhealth.records.models import Resource
+from cityhealth.records.search import count_parameter
 
 # Parameters of a request that say how to answer, not what to match.
 _NOT_CRITERIA = frozenset({"_format", "_pretty", "_summary", "_elements", "_count"})
@@ -113,16 +114,8 @@ def delete_targets(resource_type: str, query: str, *, count: int | None) -> list
 
 
 def delete_count(text: str | None) -> int | None:
-    if text is None:
-        return None
-    if not text.isdigit():
-        raise InvalidInput(
-            "request.bad_count",
-            vi="_count phải là một số nguyên dương.",
-            en="_count is a positive whole number.",
-            field="_count",
-        )
-    return int(text)
+    """How many resources a conditional delete may remove: None (one) without `_count`."""
+    return None if text is None else count_parameter(text, default=1, least=1, most=None)
 
 
 def _several(resource_type: str, query: str) -> PreconditionFailed:

@@ -24,7 +24,7 @@ from django.db.models.functions import Cast
 
 from cityhealth.core.errors import InvalidInput
 from cityhealth.people.models import Person
-from cityhealth.people.selectors import read_patient_resource, survivor_of
+from cityhealth.people.selectors import merged_family, read_patient_resource, survivor_of
 from cityhealth.records import errors
 from cityhealth.records.consent import Accessor, access_predicate
 from cityhealth.records.models import Resource
@@ -140,20 +140,6 @@ def survivor_id(person_id: int) -> int:
     return int(survivor_of(person).pk)
 
 
-def merged_family(survivor: int) -> list[int]:
-    """The survivor and every person merged into it, however many merges deep."""
-    family = [survivor]
-    frontier = [survivor]
-    while frontier:
-        frontier = list(
-            Person.objects.filter(merged_into__in=frontier)
-            .exclude(pk__in=family)
-            .values_list("pk", flat=True)
-        )
-        family.extend(frontier)
-    return family
-
-
 def compartment_rows(*, persons: list[int], accessor: Accessor) -> QuerySet[Resource]:
     """Current resources of these persons' compartments that the caller may see."""
     rows = Resource.objects.filter(person_id__in=persons, deleted=False)
@@ -242,19 +228,6 @@ def parse_instant(raw: str | None, *, field: str) -> dt.datetime | None:
             field=field,
         )
     return value.astimezone(dt.UTC)
-
-
-def parse_count(raw: str | None) -> int:
-    if not raw:
-        return DEFAULT_COUNT
-    if not raw.isdigit() or int(raw) < 1:
-        raise InvalidInput(
-            "search.bad_count",
-            vi="_count phải là số nguyên dương.",
-            en="_count must be a positive whole number.",
-            field="_count",
-        )
-    return min(int(raw), MAX_COUNT)
 
 
 def _entry(base: str, resource_type: str, logical_id: str, text: str, mode: str) -> str:

@@ -29,10 +29,10 @@ from django.db.models.functions import Cast
 
 from cityhealth.core import clock
 from cityhealth.core.errors import InvalidInput, NotFound
-from cityhealth.fhir.everything import consented, merged_family, parse_instant, parse_types
+from cityhealth.fhir.everything import consented, parse_instant, parse_types
 from cityhealth.fhir.models import ExportJob
 from cityhealth.people.models import Person
-from cityhealth.people.selectors import survivor_of
+from cityhealth.people.selectors import merged_family, survivor_of
 from cityhealth.records import selectors
 from cityhealth.records.consent import Accessor
 from cityhealth.records.models import Resource

@@ -10,20 +10,15 @@ from urllib.parse import urlencode
 
 from django.http import HttpRequest
 
-from cityhealth.core import clock
 from cityhealth.core.errors import InvalidInput
 from cityhealth.fhir.access import access_of
 from cityhealth.records import selectors
 from cityhealth.records.models import ResourceVersion
+from cityhealth.records.search import count_parameter, date_range
 
 DEFAULT_COUNT = 100
 MAX_COUNT = 1000
-# A FHIR date, dateTime or instant, at any precision.
-_DATE = re.compile(
-    r"(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2})"
-    r"(?:T(?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.(?P<fraction>\d{1,9}))?)?"
-    r"(?P<zone>Z|[+-]\d{2}:\d{2})?)?)?)?"
-)
+_MICROSECOND = dt.timedelta(microseconds=1)
 _CURSOR = re.compile(r"(-?\d{1,20})\.(\d{1,20})")
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
@@ -33,7 +28,7 @@ def history_bundle(
 ) -> dict[str, Any]:
     """The history Bundle of what the URL names, for the page the query asks for."""
     query = request.GET
-    count = _count(query.get("_count"))
+    count = count_parameter(query.get("_count"), default=DEFAULT_COUNT, least=1, most=MAX_COUNT)
     since = period(query["_since"], name="_since")[0] if query.get("_since") else None
     at = period(query["_at"], name="_at") if query.get("_at") else None
     before = _cursor(query["_cursor"]) if query.get("_cursor") else None
@@ -88,55 +83,11 @@ def history_entry(request: HttpRequest, version: ResourceVersion) -> dict[str, A
 
 def period(text: str, *, name: str) -> tuple[dt.datetime, dt.datetime]:
     """The instants [start, end) a FHIR date/dateTime/instant covers at its precision
-    (a date without a zone is the city's day)."""
-    found = _DATE.fullmatch(text.strip())
+    (a date without a zone is the city's day), as search reads dates."""
+    found = date_range(text)
     if found is None:
         raise _bad(name, text)
-    parts = found.groupdict()
-    zone: dt.tzinfo = clock.local_zone()
-    if parts["zone"] == "Z":
-        zone = dt.UTC
-    elif parts["zone"]:
-        sign = 1 if parts["zone"][0] == "+" else -1
-        hours, minutes = (int(p) for p in parts["zone"][1:].split(":"))
-        zone = dt.timezone(sign * dt.timedelta(hours=hours, minutes=minutes))
-    try:
-        year = int(parts["year"])
-        if parts["month"] is None:
-            start = dt.datetime(year, 1, 1, tzinfo=zone)
-            return start, dt.datetime(year + 1, 1, 1, tzinfo=zone)
-        month = int(parts["month"])
-        if parts["day"] is None:
-            start = dt.datetime(year, month, 1, tzinfo=zone)
-            following = dt.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=zone)
-            return start, following
-        day = dt.datetime(year, month, int(parts["day"]), tzinfo=zone)
-        if parts["hour"] is None:
-            return day, day + dt.timedelta(days=1)
-        start = day.replace(hour=int(parts["hour"]), minute=int(parts["minute"]))
-        if parts["second"] is None:
-            return start, start + dt.timedelta(minutes=1)
-        start = start.replace(second=int(parts["second"]))
-        if parts["fraction"] is None:
-            return start, start + dt.timedelta(seconds=1)
-        fraction = parts["fraction"]
-        start = start.replace(microsecond=int(fraction[:6].ljust(6, "0")))
-        return start, start + dt.timedelta(microseconds=10 ** max(0, 6 - len(fraction)))
-    except ValueError:
-        raise _bad(name, text) from None
-
-
-def _count(text: str | None) -> int:
-    if text is None:
-        return DEFAULT_COUNT
-    if not text.isdigit():
-        raise InvalidInput(
-            "request.bad_count",
-            vi="_count phải là một số nguyên không âm.",
-            en="_count is a whole number.",
-            field="_count",
-        )
-    return max(1, min(int(text), MAX_COUNT))
+    return found[0], found[1] + _MICROSECOND
 
 
 def _cursor(text: str) -> tuple[dt.datetime, int]:

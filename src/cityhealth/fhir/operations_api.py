@@ -14,6 +14,7 @@ from cityhealth.fhir import export, patients
 from cityhealth.fhir.access import authorize, note_person
 from cityhealth.fhir.negotiation import serves_ndjson
 from cityhealth.fhir.outcome import FHIR_JSON, outcome_response
+from cityhealth.records.search import count_parameter
 
 router = Router()
 BASE = "/fhir/R4"
@@ -38,7 +39,12 @@ def patient_everything(request: HttpRequest, logical_id: str) -> HttpResponse:
         base=request.build_absolute_uri(BASE),
         since=everything_op.parse_instant(query.get("_since"), field="_since"),
         types=everything_op.parse_types(query.get("_type")),
-        count=everything_op.parse_count(query.get("_count")),
+        count=count_parameter(
+            query.get("_count"),
+            default=everything_op.DEFAULT_COUNT,
+            least=1,
+            most=everything_op.MAX_COUNT,
+        ),
         cursor=int(query["_cursor"]) if query.get("_cursor", "").isdigit() else 0,
         source_ip=access.source_ip,
     )

@@ -154,6 +154,28 @@ def survivor_of(person: Person) -> Person:
     return person
 
 
+def merged_family(survivor: int) -> list[int]:
+    """The survivor and every person merged into it, however many merges deep."""
+    family = [survivor]
+    frontier = [survivor]
+    while frontier:
+        frontier = list(
+            Person.objects.filter(merged_into__in=frontier)
+            .exclude(pk__in=family)
+            .values_list("pk", flat=True)
+        )
+        family.extend(frontier)
+    return family
+
+
+def family_of(person_id: int) -> list[int]:
+    """Everyone whose records answer for the same human as `person_id`: the survivor of any
+    merge it went through and every person merged into that survivor ([person_id] alone for
+    an id the registry does not have)."""
+    person = Person.objects.filter(pk=person_id).only("pk", "merged_into").first()
+    return [person_id] if person is None else merged_family(int(survivor_of(person).pk))
+
+
 def find_person(*, principal: object, person_id: int, permission: Permission) -> Person:
     """A person to change (not followed to a survivor, not audited: the write audits itself).
 

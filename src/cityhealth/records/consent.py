@@ -33,6 +33,7 @@ from django.dispatch import receiver
 from cityhealth.core import clock
 from cityhealth.facilities.enums import FacilityKind
 from cityhealth.facilities.models import Facility
+from cityhealth.people.selectors import family_of
 from cityhealth.records.models import ConsentRule, Resource
 
 # Purposes of use (HL7 v3 ActReason, as the VN Core consent purpose CodeSystem draft lists
@@ -224,6 +225,9 @@ def rules_of(row: Resource) -> list[ConsentRule]:
     person_id = _person_of(body)
     if row.deleted or body.get("status") != "active" or person_id is None:
         return []
+    # A person merged into another is the same human: the rules bind the records filed under
+    # every id of the merged family (resources keep the id they were filed under).
+    family = family_of(person_id)
     rules: list[ConsentRule] = []
     for provision, (starts, ends) in _provisions(body.get("provision") or {}, (None, None)):
         if provision.get("type") not in ("permit", "deny"):
@@ -241,13 +245,14 @@ def rules_of(row: Resource) -> list[ConsentRule]:
         rules.extend(
             ConsentRule(
                 consent=row,
-                person_id=person_id,
+                person_id=member,
                 permit=provision["type"] == "permit",
                 organization=organization,
                 purpose=purpose,
                 starts_at=starts,
                 ends_at=ends,
             )
+            for member in family
             for organization in organizations
             for purpose in purposes
         )
@@ -263,6 +268,18 @@ def sync_consent_rules(rows: Iterable[Resource]) -> None:
         return
     ConsentRule.objects.filter(consent__in=[row.pk for row in consents]).delete()
     ConsentRule.objects.bulk_create([rule for row in consents for rule in rules_of(row)])
+
+
+def refresh_family_rules(person_ids: Iterable[int]) -> None:
+    """After a merge or an unmerge (the registry's hook): the rules of every Consent that
+    bound one of these persons, restated for the family as it is now."""
+    consent_ids = set(
+        ConsentRule.objects.filter(person_id__in=list(person_ids)).values_list(
+            "consent_id", flat=True
+        )
+    )
+    if consent_ids:
+        sync_consent_rules(Resource.objects.filter(pk__in=consent_ids))
 
 
 @receiver(post_save, sender=Resource, dispatch_uid="records.consent.sync")

@@ -20,12 +20,14 @@ from urllib.parse import parse_qsl
 from cityhealth.records.models import Resource
 from cityhealth.records.search.compartment import people_for, person_for
 from cityhealth.records.search.conditions import MODIFIERS, UnknownParameter, condition
+from cityhealth.records.search.dates import date_range
 from cityhealth.records.search.definitions import SearchParam, params_for, unsupported
 from cityhealth.records.search.indexing import index_resource, index_resources, remove_index
 from cityhealth.records.search.run import (
     CONTROLS,
     AccessFilter,
     SearchResult,
+    count_parameter,
     find_matching,
     search,
 )
@@ -37,6 +39,8 @@ __all__ = [
     "SearchParam",
     "SearchResult",
     "UnknownParameter",
+    "count_parameter",
+    "date_range",
     "find_by_criteria",
     "index_resource",
     "index_resources",

@@ -197,3 +197,34 @@ def test_chains_and_has_pass_only_through_resources_the_caller_may_see():
     assert found(Accessor(organization="BV-B"), "Observation", chain) == [panel.logical_id]
     assert found(Accessor(person_id=lan.pk), "Observation", chain) == []
     assert found(Accessor(break_glass=True), "Practitioner", has) == [doctor.logical_id]
+
+
+@pytest.mark.usefixtures("hospitals")
+def test_a_merge_binds_the_survivors_consent_to_the_merged_records_and_an_unmerge_unbinds():
+    from cityhealth.people import services as registry
+
+    survivor = Person.objects.create(full_name="Lê Văn Hùng")
+    retired = Person.objects.create(full_name="Le Van Hung")
+    create_resource(body=consent(survivor, {"type": "deny", "actor": org("BV-A")}), source="test")
+    assert not seen(Accessor(organization="BV-A"), survivor)
+    assert seen(Accessor(organization="BV-A"), retired)  # another person, as yet
+    merge = registry.merge_persons(survivor=survivor, retired=retired, reason="one", actor="t")
+    # Records filed under the merged id are the same man's: his deny covers them.
+    assert not seen(Accessor(organization="BV-A"), retired)
+    assert seen(Accessor(organization="BV-B"), retired)
+    registry.unmerge(merge=merge, actor="t", reason="two men")
+    assert seen(Accessor(organization="BV-A"), retired)
+    assert not seen(Accessor(organization="BV-A"), survivor)
+
+
+@pytest.mark.usefixtures("hospitals")
+def test_a_consent_given_under_a_merged_id_binds_the_whole_family():
+    from cityhealth.people import services as registry
+
+    survivor = Person.objects.create(full_name="Lê Văn Hùng")
+    retired = Person.objects.create(full_name="Le Van Hung")
+    registry.merge_persons(survivor=survivor, retired=retired, reason="one", actor="t")
+    create_resource(body=consent(retired, {"type": "deny", "actor": org("BV-B")}), source="test")
+    assert not seen(Accessor(organization="BV-B"), survivor)
+    assert not seen(Accessor(organization="BV-B"), retired)
+    assert seen(Accessor(organization="BV-A"), survivor)

@@ -29,6 +29,7 @@ from cityhealth.facilities.models import Facility
 from cityhealth.people.models import InsuranceCard, Person
 from cityhealth.records.bulk import (
     NewResource,
+    analyze_store,
     existing_ids,
     persons_with_resources,
     write_new_resources,
@@ -177,6 +178,8 @@ def load_records(
             _in_processes(job, workers, tally)
         else:
             job.run(shard=0, shards=1, tally=tally)
+    if report.written:
+        analyze_store()
     report.seconds = time.perf_counter() - started
     return report
 

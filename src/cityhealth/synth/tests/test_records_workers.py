@@ -32,3 +32,9 @@ def test_worker_processes_share_the_persons_and_write_the_same_records():
     )
     assert stored == sorted(str(r["id"]) for r in expected_records(24))
     assert report.written == len(stored) + report.directory
+    with connection.cursor() as cursor:  # the planner knows what was loaded
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_user_tables WHERE relname = 'records_search_tokens' "
+            "AND last_analyze IS NOT NULL"
+        )
+        assert cursor.fetchone() == (1,)

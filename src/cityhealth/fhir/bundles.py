@@ -15,7 +15,8 @@ them; their fullUrl then means the registry's person. Rows that entries change a
 in one (type, id) order before any is written, so transactions queue, never deadlock.
 
 New resources are written together through the store's bulk path (a COPY per table on
-PostgreSQL), not two INSERTs each.
+PostgreSQL), not two INSERTs each. The entries are read and checked, before any is
+processed, by `fhir.bundle_entries`.
 """
 
 from __future__ import annotations
@@ -27,10 +28,8 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
-from urllib.parse import parse_qsl
+from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 
@@ -38,6 +37,13 @@ from cityhealth.core import clock, exactjson
 from cityhealth.core.errors import DomainError, InvalidInput
 from cityhealth.fhir import conditional, negotiation
 from cityhealth.fhir.access import access_of, authorize, guard_read
+from cityhealth.fhir.bundle_entries import (
+    RANK,
+    Entry,
+    bundle_entries,
+    invalid,
+    read_entry,
+)
 from cityhealth.fhir.common import checked_type, stored_type
 from cityhealth.fhir.outcome import error_outcome
 from cityhealth.fhir.patients import accept_patient
@@ -45,15 +51,8 @@ from cityhealth.fhir.search import search_bundle
 from cityhealth.records import errors, selectors, services
 from cityhealth.records.models import Resource, ResourceVersion
 
-# FHIR's processing order of a transaction's entries.
-_RANK = {"DELETE": 0, "POST": 1, "PUT": 2, "PATCH": 2, "GET": 3, "HEAD": 3}
 _INTERACTION = {"DELETE": "delete", "POST": "create", "PUT": "update", "PATCH": "patch"}
 _STATUS_TEXT = {200: "OK", 201: "Created", 204: "No Content"}
-
-
-class BundleTooLarge(DomainError):
-    status_code: ClassVar[int] = 413
-    title: ClassVar[str] = "Payload too large"
 
 
 class EntryFailed(Exception):
@@ -63,28 +62,6 @@ class EntryFailed(Exception):
         super().__init__(f"entry {index}: {error}")
         self.index = index
         self.error = error
-
-
-@dataclass
-class Entry:
-    index: int
-    method: str
-    resource_type: str
-    logical_id: str | None = None
-    version_id: int | None = None
-    query: str = ""  # the search of a conditional interaction, normalised
-    resource: Any = None
-    full_url: str = ""
-    if_match: int | None = None
-    if_none_exist: str = ""
-    count: int | None = None  # a conditional delete's `_count`
-    search: list[tuple[str, str]] | None = None  # a GET that searches
-    error: DomainError | None = None  # a batch entry that could not even be read
-    # Decided while processing.
-    target_id: str | None = None
-    existing: Resource | None = None  # what If-None-Exist found
-    deletions: list[Resource] = field(default_factory=list)
-    answer: dict[str, Any] | None = None
 
 
 @dataclass
@@ -108,7 +85,7 @@ def process(
 ) -> dict[str, Any]:
     """The response Bundle of a batch or transaction Bundle; EntryFailed for a transaction
     one of whose entries failed (nothing of it is saved)."""
-    kind, raw_entries = _bundle_entries(body)
+    kind, raw_entries = bundle_entries(body)
     context = Context(
         request=request,
         source=source,
@@ -121,12 +98,12 @@ def process(
     entries = []
     for index, raw in enumerate(raw_entries):
         try:
-            entries.append(_entry(index, raw, base=context.base))
+            entries.append(read_entry(index, raw, base=context.base))
         except DomainError as error:
             if kind == "transaction":
                 raise EntryFailed(index, error) from None
             entries.append(Entry(index=index, method="", resource_type="", error=error))
-    ordered = sorted(entries, key=lambda e: (_RANK.get(e.method, 9), e.index))
+    ordered = sorted(entries, key=lambda e: (RANK.get(e.method, 9), e.index))
     if kind == "transaction":
         with transaction.atomic():
             context.at = clock.now()
@@ -178,107 +155,6 @@ def failure_outcome(failed: EntryFailed, *, language: str | None) -> dict[str, A
     for issue in outcome["issue"]:
         issue["diagnostics"] = f"Bundle.entry[{failed.index}]: {issue['diagnostics']}"
     return outcome
-
-
-# --- reading the Bundle ------------------------------------------------------------------------
-
-
-def _bundle_entries(body: Any) -> tuple[str, list[Any]]:
-    if not isinstance(body, dict) or body.get("resourceType") != "Bundle":
-        raise _invalid("bundle.not_a_bundle", "Bundle", "phải là một Bundle", "must be a Bundle")
-    kind = body.get("type")
-    if kind not in ("batch", "transaction"):
-        raise _invalid(
-            "bundle.type",
-            "Bundle.type",
-            "phải là batch hoặc transaction",
-            "must be batch or transaction",
-        )
-    entries = body.get("entry", [])
-    if not isinstance(entries, list):
-        raise _invalid("bundle.entry", "Bundle.entry", "phải là một mảng", "must be an array")
-    limit = settings.FHIR_BUNDLE_MAX_ENTRIES
-    if len(entries) > limit:
-        raise BundleTooLarge(
-            "bundle.too_many_entries",
-            vi=f"Bundle có {len(entries)} mục, quá giới hạn {limit}; hãy chia nhỏ.",
-            en=f"The Bundle has {len(entries)} entries, over the limit of {limit}; split it.",
-            field="Bundle.entry",
-        )
-    return kind, entries
-
-
-def _entry(index: int, raw: Any, *, base: str) -> Entry:
-    request = raw.get("request") if isinstance(raw, dict) else None
-    if not isinstance(request, dict):
-        raise _invalid("bundle.entry_request", "request", "thiếu", "is missing")
-    method = request.get("method")
-    url = request.get("url")
-    if method not in _RANK or not isinstance(url, str) or not url:
-        raise _invalid(
-            "bundle.entry_request",
-            "request",
-            "cần method (GET, HEAD, POST, PUT, PATCH, DELETE) và url",
-            "needs a method (GET, HEAD, POST, PUT, PATCH, DELETE) and a url",
-        )
-    if url.startswith(base):
-        url = url[len(base) :]
-    path, _, query = url.partition("?")
-    parts = path.strip("/").split("/")
-    entry = Entry(
-        index=index,
-        method=method,
-        resource_type=checked_type(parts[0]),
-        resource=raw.get("resource"),
-        full_url=raw.get("fullUrl") if isinstance(raw.get("fullUrl"), str) else "",
-    )
-    if len(parts) == 2 and parts[1]:
-        entry.logical_id = parts[1]
-    elif len(parts) == 4 and parts[2] == "_history" and parts[3].isdigit() and method == "GET":
-        entry.logical_id, entry.version_id = parts[1], int(parts[3])
-    elif len(parts) != 1:
-        raise _invalid("bundle.entry_url", "request.url", "không được hỗ trợ", "is not supported")
-    if method == "POST" and (entry.logical_id or query):
-        raise _invalid(
-            "bundle.entry_url",
-            "request.url",
-            "của POST chỉ là loại tài nguyên (điều kiện đặt ở ifNoneExist)",
-            "of a POST is the type alone (conditions go in ifNoneExist)",
-        )
-    if method in ("PUT", "PATCH", "DELETE"):
-        if entry.logical_id is None:
-            entry.query = conditional.criteria(query)
-            if method == "DELETE":
-                entry.count = conditional.delete_count(_query_value(query, "_count"))
-    elif method in ("GET", "HEAD") and entry.logical_id is None:
-        entry.search = parse_qsl(query, keep_blank_values=True)
-    if method in ("POST", "PUT") and not isinstance(entry.resource, dict):
-        raise _invalid("bundle.entry_resource", "resource", "thiếu", "is missing")
-    if method in ("POST", "PUT") and entry.resource.get("resourceType") != entry.resource_type:
-        raise _invalid(
-            "resource.type_mismatch",
-            "resource.resourceType",
-            "khác với loại tài nguyên của url",
-            "differs from the type of the url",
-        )
-    if_match = request.get("ifMatch")
-    if isinstance(if_match, str) and if_match:
-        matched = negotiation.ETAG.match(if_match.strip())
-        if matched is None:
-            raise _invalid("request.bad_if_match", "request.ifMatch", 'là W/"n"', 'is W/"n"')
-        entry.if_match = int(matched[1])
-    if_none_exist = request.get("ifNoneExist")
-    if method == "POST" and isinstance(if_none_exist, str) and if_none_exist:
-        entry.if_none_exist = conditional.criteria(if_none_exist)
-    return entry
-
-
-def _query_value(query: str, name: str) -> str | None:
-    for pair in query.split("&"):
-        key, _, value = pair.partition("=")
-        if key == name:
-            return value
-    return None
 
 
 # --- processing --------------------------------------------------------------------------------
@@ -597,7 +473,7 @@ def _patch_operations(resource: Any) -> Any:
             return exactjson.loads(base64.b64decode(resource.get("data", ""), validate=True))
         except (ValueError, binascii.Error, TypeError):
             pass
-    raise _invalid(
+    raise invalid(
         "bundle.entry_patch",
         "resource",
         "phải là Binary (contentType application/json-patch+json, data base64)",
@@ -688,7 +564,3 @@ def _instant(when: Any) -> str:
 
 def _at(index: int) -> str:
     return f"Bundle.entry[{index}]"
-
-
-def _invalid(code: str, element: str, vi: str, en: str) -> InvalidInput:
-    return InvalidInput(code, vi=f"{element} {vi}.", en=f"{element} {en}.", field=element)

@@ -9,9 +9,11 @@ import functools
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+import orjson
 from django.http import HttpRequest
 from fhir.resources.R4B import get_fhir_model_class
 
+from cityhealth.core import exactjson
 from cityhealth.fhir.access import access_of
 from cityhealth.records import selectors
 from cityhealth.records.models import Resource
@@ -48,6 +50,7 @@ def search_bundle(
         params=search_params(request) if params is None else params,
         lenient=is_lenient(request),
         accessor=access_of(request).consent,
+        text=True,
     )
     base = request.build_absolute_uri("/fhir/R4/")
     link_base = f"{base}{resource_type}"
@@ -101,9 +104,15 @@ def _url(base: str, params: list[tuple[str, str]]) -> str:
 def _entry(
     base: str, row: Resource, mode: str, summary: str | None, elements: list[str]
 ) -> dict[str, Any]:
+    # The stored text goes out as it is (orjson embeds it), unless the answer cuts it.
+    stored = row.body_text
+    assert stored is not None  # searched with text=True
+    resource: Any = orjson.Fragment(stored)
+    if summary or elements:
+        resource = shaped(exactjson.loads(stored), summary=summary, elements=elements)
     return {
         "fullUrl": f"{base}{row.resource_type}/{row.logical_id}",
-        "resource": shaped(row.body, summary=summary, elements=elements),
+        "resource": resource,
         "search": {"mode": mode},
     }
 

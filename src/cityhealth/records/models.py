@@ -25,6 +25,8 @@ class Resource(models.Model):
     )
     deleted = models.BooleanField(default=False)
     body = ExactJSONField()  # numbers keep their text: 1.50 stays 1.50
+    # Not a column: a search may leave `body` unparsed and carry the stored JSON text here.
+    body_text: str | None = None
 
     class Meta:
         db_table = "records_resources"

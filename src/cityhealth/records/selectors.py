@@ -201,14 +201,16 @@ def search_resources(
     params: Sequence[tuple[str, str]],
     lenient: bool = False,
     accessor: consent.Accessor | None = None,
+    text: bool = False,
 ) -> SearchResult:
-    """A FHIR search of the store (see `records.search.search`), showing only what
-    `accessor` may see under consent (None: everything, for the server's own use)."""
+    """A FHIR search of the store (see `records.search.search`, also for `text`), showing
+    only what `accessor` may see under consent (None: everything, for the server's own use)."""
     return search.search(
         resource_type=resource_type,
         params=params,
         lenient=lenient,
         access=_access_filter(accessor),
+        text=text,
     )
 
 

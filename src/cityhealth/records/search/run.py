@@ -48,15 +48,19 @@ _COLUMNS = (
 _CONCRETE = {model_field.column: model_field for model_field in Resource._meta.concrete_fields}
 _FIELDS = [_CONCRETE[name] for name in _COLUMNS.split(", ")]
 _COLS = [model_field.get_col(Resource._meta.db_table) for model_field in _FIELDS]
+_BODY = _COLUMNS.split(", ").index("body")
 
 
-def _resources(sql: str, params: list[Any]) -> list[Resource]:
+def _resources(sql: str, params: list[Any], *, text: bool = False) -> list[Resource]:
     """The rows of `sql` (its first columns `_COLUMNS`, then any sort keys, kept as
     attributes) as Resources, as `Resource.objects.raw` would build them, with the statement
     bound on the server (`cityhealth.db.bound_cursor`) and without a RawQuerySet's per-query
-    set-up, which cost a search more CPU than its SQL."""
+    set-up, which cost a search more CPU than its SQL. With `text`, `body` stays None and
+    `body_text` holds the stored JSON text unparsed (an answer can embed it as it is)."""
     converters = []
     for index, column in enumerate(_COLS):
+        if text and index == _BODY:
+            continue
         found = [*connection.ops.get_db_converters(column), *column.get_db_converters(connection)]
         if found:
             converters.append((index, found))
@@ -72,7 +76,11 @@ def _resources(sql: str, params: list[Any]) -> list[Resource]:
         for index, functions in converters:
             for convert in functions:
                 own[index] = convert(own[index], _COLS[index], connection)
+        if text:
+            raw, own[_BODY] = own[_BODY], None
         row = Resource.from_db(connection.alias, names, own)
+        if text:
+            row.body_text = raw if isinstance(raw, str) else bytes(raw).decode()
         for name, value in zip(extra, values[width:], strict=True):
             setattr(row, name, value)
         rows.append(row)
@@ -115,6 +123,7 @@ class _Plan:
     elements: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     understood: list[tuple[str, str]] = field(default_factory=list)
+    text: bool = False  # rows carry their JSON text (`.body_text`), not a parsed `.body`
 
 
 def search(
@@ -123,11 +132,15 @@ def search(
     params: Sequence[tuple[str, str]],
     lenient: bool = False,
     access: AccessFilter | None = None,
+    text: bool = False,
 ) -> SearchResult:
     """Run a FHIR search of `resource_type` given its parameters as (name, value) pairs in
     order (a query string or a `_search` form, parsed). Unknown parameters are refused
-    (InvalidInput) unless `lenient`, which ignores them with a warning."""
+    (InvalidInput) unless `lenient`, which ignores them with a warning. With `text`, the
+    matches and included resources carry their stored JSON text in `.body_text`, unparsed (their
+    `.body` is None): an answer that embeds them as they are saves parsing them."""
     plan = _plan(resource_type, params, lenient, access)
+    plan.text = text
     result = SearchResult(
         matches=[],
         warnings=plan.warnings,
@@ -322,7 +335,7 @@ def _page(
         f"FROM records_resources r WHERE {where}) q "
         f"WHERE {outer_where} ORDER BY {order} LIMIT %s"
     )
-    rows = _resources(sql, [*select_params, *params, *outer_params, plan.count + 1])
+    rows = _resources(sql, [*select_params, *params, *outer_params, plan.count + 1], text=plan.text)
     more = len(rows) > plan.count
     rows = rows[: plan.count]
     if backwards:
@@ -422,10 +435,10 @@ def _included(plan: _Plan, matches: list[Resource], access: AccessFilter | None)
         found: list[Resource] = []
         for spec, iterate in plan.includes:
             if round_number == 0 or iterate:
-                found += _forward(spec, fresh, access)
+                found += _forward(spec, fresh, access, text=plan.text)
         for spec, iterate in plan.revincludes:
             if round_number == 0 or iterate:
-                found += _reverse(spec, fresh, access)
+                found += _reverse(spec, fresh, access, text=plan.text)
         fresh = []
         for row in found:
             if row.pk not in seen and len(included) < MAX_INCLUDED:
@@ -444,7 +457,9 @@ def _access_sql(alias: str, access: AccessFilter | None) -> tuple[str, list[Any]
     return f" AND ({predicate})", list(params)
 
 
-def _forward(spec: str, sources: list[Resource], access: AccessFilter | None) -> list[Resource]:
+def _forward(
+    spec: str, sources: list[Resource], access: AccessFilter | None, *, text: bool
+) -> list[Resource]:
     """`Type:param[:target]` (or `*`): the current resources the sources refer to."""
     parts = spec.split(":")
     source_type = None if spec == "*" else parts[0]
@@ -467,10 +482,12 @@ def _forward(spec: str, sources: list[Resource], access: AccessFilter | None) ->
         sql += " AND x.target_type = %s"
         params.append(target)
     access_sql, access_params = _access_sql("t", access)
-    return _resources(sql + access_sql, params + access_params)
+    return _resources(sql + access_sql, params + access_params, text=text)
 
 
-def _reverse(spec: str, targets: list[Resource], access: AccessFilter | None) -> list[Resource]:
+def _reverse(
+    spec: str, targets: list[Resource], access: AccessFilter | None, *, text: bool
+) -> list[Resource]:
     """`Type:param[:target]` (or `*`): the current resources of Type that refer to the
     targets through param."""
     parts = spec.split(":")
@@ -495,5 +512,5 @@ def _reverse(spec: str, targets: list[Resource], access: AccessFilter | None) ->
                 sql += " AND x.param = %s"
                 params.append(parts[1])
         access_sql, access_params = _access_sql("s", access)
-        found += _resources(sql + access_sql, params + access_params)
+        found += _resources(sql + access_sql, params + access_params, text=text)
     return found

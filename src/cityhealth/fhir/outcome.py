@@ -19,7 +19,8 @@ _ISSUE_CODES = {400: "invalid", 401: "login", 403: "forbidden", 404: "not-found"
                 412: "conflict", 415: "not-supported", 422: "processing"}  # fmt: skip
 
 
-def fhir_response(body: dict[str, Any], *, status: int = 200) -> HttpResponse:
+def fhir_response(body: Any, *, status: int = 200) -> HttpResponse:
+    """`body` (a resource, or an `orjson.Fragment` of stored JSON text) as FHIR JSON."""
     return HttpResponse(
         exactjson.dumps(body),  # a decimal goes back as it came: 1.50, not 1.5
         status=status,

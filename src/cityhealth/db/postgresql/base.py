@@ -64,7 +64,17 @@ class _PreparedCursor(base.ServerBindingCursor):
         return super().execute(query, params, prepare=True)
 
 
+# psycopg prepares nothing, not even what asks for it, when a connection's threshold is None
+# (Django's default); a threshold no statement reaches leaves the choice to the cursor.
+_NEVER_BY_COUNT = 2**31 - 1
+
+
 class DatabaseWrapper(_base.DatabaseWrapper):
+    def get_connection_params(self) -> dict[str, Any]:
+        params: dict[str, Any] = super().get_connection_params()
+        params["prepare_threshold"] = _NEVER_BY_COUNT
+        return params
+
     def bound_cursor(self) -> Any:
         """A cursor (with Django's wrappers: logging, execute wrappers) whose statements
         bind their parameters on the server."""

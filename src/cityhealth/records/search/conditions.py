@@ -9,7 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from decimal import Decimal
 from typing import Any
 
@@ -50,7 +52,11 @@ TABLE = {
     "uri": "records_search_uris",
     "number": "records_search_numbers",
 }
-_aliases = itertools.count()
+# Table aliases need only be unique within one statement; numbered afresh for each search
+# (`fresh_aliases`), the same search shape is the same SQL text, which a prepared statement
+# needs. Outside a search (a lone condition) they come from one process-wide count.
+_aliases: ContextVar[Iterator[int] | None] = ContextVar("search_aliases", default=None)
+_process_aliases = itertools.count()
 _PLUS_DECODED = re.compile(r" (\d{2}:\d{2})$")
 
 
@@ -98,8 +104,18 @@ def _split(raw: str, separator: str) -> list[str]:
     return parts
 
 
+@contextmanager
+def fresh_aliases() -> Iterator[None]:
+    """Number the table aliases of the conditions built inside from 0."""
+    token = _aliases.set(itertools.count())
+    try:
+        yield
+    finally:
+        _aliases.reset(token)
+
+
 def _alias(prefix: str) -> str:
-    return f"{prefix}{next(_aliases) % 100000}"
+    return f"{prefix}{next(_aliases.get() or _process_aliases) % 100000}"
 
 
 def in_list(column: str, values: Sequence[Any]) -> Sql:

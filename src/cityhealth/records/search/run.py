@@ -16,7 +16,7 @@ from typing import Any
 from django.db import connection
 
 from cityhealth.core.errors import InvalidInput
-from cityhealth.db import bound_cursor
+from cityhealth.db import bound_cursor, prepared_cursor
 from cityhealth.records.models import Resource
 from cityhealth.records.search.conditions import (
     TABLE,
@@ -24,6 +24,7 @@ from cityhealth.records.search.conditions import (
     _and,
     bad_value,
     condition,
+    fresh_aliases,
     in_list,
     unknown_parameter,
 )
@@ -51,12 +52,15 @@ _COLS = [model_field.get_col(Resource._meta.db_table) for model_field in _FIELDS
 _BODY = _COLUMNS.split(", ").index("body")
 
 
-def _resources(sql: str, params: list[Any], *, text: bool = False) -> list[Resource]:
+def _resources(
+    sql: str, params: list[Any], *, text: bool = False, prepared: bool = False
+) -> list[Resource]:
     """The rows of `sql` (its first columns `_COLUMNS`, then any sort keys, kept as
     attributes) as Resources, as `Resource.objects.raw` would build them, with the statement
     bound on the server (`cityhealth.db.bound_cursor`) and without a RawQuerySet's per-query
     set-up, which cost a search more CPU than its SQL. With `text`, `body` stays None and
-    `body_text` holds the stored JSON text unparsed (an answer can embed it as it is)."""
+    `body_text` holds the stored JSON text unparsed (an answer can embed it as it is).
+    `prepared`: the statement is prepared on the connection (see `_ANCHORS`)."""
     converters = []
     for index, column in enumerate(_COLS):
         if text and index == _BODY:
@@ -66,7 +70,7 @@ def _resources(sql: str, params: list[Any], *, text: bool = False) -> list[Resou
             converters.append((index, found))
     names = [model_field.attname for model_field in _FIELDS]
     width = len(names)
-    with bound_cursor() as cursor:
+    with prepared_cursor() if prepared else bound_cursor() as cursor:
         cursor.execute(sql, params)
         extra = [column[0] for column in cursor.description[width:]]
         fetched = cursor.fetchall()
@@ -124,6 +128,7 @@ class _Plan:
     warnings: list[str] = field(default_factory=list)
     understood: list[tuple[str, str]] = field(default_factory=list)
     text: bool = False  # rows carry their JSON text (`.body_text`), not a parsed `.body`
+    anchored: bool = False  # one criterion narrows it to a few rows whatever its value
 
 
 def search(
@@ -184,6 +189,16 @@ def _plan(
     lenient: bool,
     access: AccessFilter | None = None,
 ) -> _Plan:
+    with fresh_aliases():  # the same search shape, the same SQL text
+        return _planned(resource_type, params, lenient, access)
+
+
+def _planned(
+    resource_type: str,
+    params: Sequence[tuple[str, str]],
+    lenient: bool,
+    access: AccessFilter | None,
+) -> _Plan:
     plan = _Plan(resource_type=resource_type)
     for name, raw in params:
         if name in ("_format", "_pretty"):
@@ -198,6 +213,7 @@ def _plan(
                 _control(plan, name, raw)
             else:
                 plan.where.append(condition(resource_type, "r", name, raw, access))
+                plan.anchored = plan.anchored or _anchors(name, raw)
         except UnknownParameter as unknown:
             if not lenient:
                 raise
@@ -205,6 +221,20 @@ def _plan(
             continue
         plan.understood.append((name, raw))
     return plan
+
+
+# Criteria that narrow a search to a handful of rows whatever their value: one patient's
+# resources, one identifier, one id. A search with one of them is prepared (planned once per
+# connection): PostgreSQL's generic plan starts from that criterion as a fresh plan would, and
+# planning was half of such a search's database time. Any other search is planned each time,
+# for its values (a common code and a rare one want different plans).
+_ANCHORS = frozenset({"_id", "identifier", "patient", "subject"})
+
+
+def _anchors(name: str, raw: str) -> bool:
+    if name not in _ANCHORS or not raw or "," in raw:
+        return False
+    return name != "identifier" or not raw.endswith("|")  # `system|` alone is no anchor
 
 
 def count_parameter(raw: str | None, *, default: int, least: int, most: int | None) -> int:
@@ -335,7 +365,12 @@ def _page(
         f"FROM records_resources r WHERE {where}) q "
         f"WHERE {outer_where} ORDER BY {order} LIMIT %s"
     )
-    rows = _resources(sql, [*select_params, *params, *outer_params, plan.count + 1], text=plan.text)
+    rows = _resources(
+        sql,
+        [*select_params, *params, *outer_params, plan.count + 1],
+        text=plan.text,
+        prepared=plan.anchored,
+    )
     more = len(rows) > plan.count
     rows = rows[: plan.count]
     if backwards:

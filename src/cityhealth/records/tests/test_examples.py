@@ -107,11 +107,13 @@ def test_decimals_and_offsets_come_back_over_http_as_they_were_written():
     made = client.post("/fhir/R4/Observation", raw, content_type="application/fhir+json")
     assert made.status_code == 201, made.content
     read = client.get(f"/fhir/R4/Observation/{made.json()['id']}")
-    assert b'"value":5.50' in read.content
-    assert b'"effectiveDateTime":"2026-03-01T08:00:00+00:00"' in read.content
+    # The stored text goes out as it is (PostgreSQL's jsonb puts a space after each colon).
+    text = read.content.replace(b'": ', b'":')
+    assert b'"value":5.50' in text
+    assert b'"effectiveDateTime":"2026-03-01T08:00:00+00:00"' in text
     body = loads(read.content)
     if connection.vendor == "sqlite":
-        assert b'"value":1.0E-22' in read.content
-        assert b'"value":100.000' in read.content
+        assert b'"value":1.0E-22' in text
+        assert b'"value":100.000' in text
     del body["id"]
     assert hl7_examples.differences(OBSERVATION, _without_store_meta(body), exact=False) == []

@@ -515,3 +515,32 @@ def test_a_query_string_becomes_a_condition_other_reads_can_filter_by():
     found = Resource.objects.filter(resource_type="Observation").extra(where=[sql], params=params)  # noqa: S610
     assert {row.logical_id for row in found} == {final.logical_id}
     assert other.logical_id not in {row.logical_id for row in found}
+
+
+# --- prepared searches (PostgreSQL) ------------------------------------------------------------
+
+
+@pytest.mark.postgres_only
+def test_a_search_naming_one_patient_or_identifier_is_prepared_and_others_are_not():
+    from django.db import connection
+
+    def prepared() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+            return int(cursor.fetchone()[0])
+
+    lan, minh = person("Lan"), person("Minh")
+    observation(lan)
+    observation(minh, code={"coding": [{"system": LOINC, "code": "29463-7"}]})
+    before = prepared()
+    assert len(ids(f"patient={lan}&code={LOINC}|8302-2")) == 1
+    assert prepared() == before + 1
+    # The same shape with other values reuses the statement (and still finds the right rows).
+    assert len(ids(f"patient={minh}&code={LOINC}|29463-7")) == 1
+    assert ids(f"patient={minh}&code={LOINC}|8302-2") == set()
+    assert prepared() == before + 1
+    # No anchor (a code alone, an OR-list of patients, a system without a value): planned each time.
+    assert len(ids(f"code={LOINC}|8302-2")) == 1
+    assert len(ids(f"patient={lan},{minh}")) == 2
+    assert ids(f"identifier={CCCD}|") == set()
+    assert prepared() == before + 1

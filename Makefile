@@ -9,6 +9,9 @@ HOST ?= 127.0.0.1
 WEB_WORKERS ?= 2
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/cityhealth_ci
 PYTEST_WORKERS ?= 2
+# A module's tests on one worker: its module-scoped fixtures (a population, a trained matcher,
+# a travel-time network) are built once, not once per worker.
+PYTEST_DIST ?= loadfile
 DEMO_PERSONS ?= 20000
 DEMO_RECORD_PERSONS ?= 300
 STAMP_PY := $(VENV)/.installed
@@ -72,14 +75,14 @@ migrations-check: $(STAMP_PY)
 	CITYHEALTH_DATABASE_URL=sqlite:///:memory: $(BIN)/cityhealth makemigrations --check --dry-run
 
 test-sqlite: install browser
-	CITYHEALTH_DATABASE_URL=sqlite:///:memory: $(BIN)/pytest -q -n $(PYTEST_WORKERS)
+	CITYHEALTH_DATABASE_URL=sqlite:///:memory: $(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist $(PYTEST_DIST)
 
 # PostgreSQL: runs when a server answers at PG_TEST_URL; with CITYHEALTH_REQUIRE_POSTGRES=1
 # (as in CI) a missing server is a failure, not a skip.
 test-postgres: install browser
 	@if $(BIN)/python -m cityhealth.tools.pg_available "$(PG_TEST_URL)"; then \
 	  echo "pytest on PostgreSQL ($(PG_TEST_URL))"; \
-	  CITYHEALTH_DATABASE_URL="$(PG_TEST_URL)" $(BIN)/pytest -q -n $(PYTEST_WORKERS) --create-db; \
+	  CITYHEALTH_DATABASE_URL="$(PG_TEST_URL)" $(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist $(PYTEST_DIST) --create-db; \
 	elif [ "$$CITYHEALTH_REQUIRE_POSTGRES" = "1" ]; then \
 	  echo "PostgreSQL is required but does not answer at $(PG_TEST_URL)"; exit 1; \
 	else \

@@ -366,9 +366,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="per batch size")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument("--threads", type=int, default=16, help="concurrent device gateways")
-    parser.add_argument("--smoke", action="store_true", help="a few seconds, for CI")
+    parser.add_argument("--smoke", action="store_true", help="1.5 s per phase, for CI")
     args = parser.parse_args()
-    seconds = 3.0 if args.smoke else args.seconds
+    seconds = 1.5 if args.smoke else args.seconds
     with tempfile.TemporaryDirectory() as workdir:
         if args.postgres:
             url = fresh_postgres(args.postgres, BENCH_DATABASE)
@@ -389,7 +389,7 @@ def main() -> None:
             print(
                 f"cityhealth.serve (uvicorn) ×{args.workers} workers, connection pool "
                 f"{'off' if env.get('CITYHEALTH_DATABASE_POOL') == '0' else 'on'}, {UNITS} units, "
-                f"{args.threads} device gateways (keep-alive), {seconds:.0f} s per batch size; "
+                f"{args.threads} device gateways (keep-alive), {seconds:g} s per batch size; "
                 f"load average before: {os.getloadavg()[0]:.2f}"
             )
             # Untimed: each worker imports the URL map and opens its connections on its
@@ -418,7 +418,7 @@ def main() -> None:
 
             def measure() -> None:
                 probe["delays"] = console_delays(
-                    port=port, token=token, cookie=cookie, changes=4 if args.smoke else 10
+                    port=port, token=token, cookie=cookie, changes=2 if args.smoke else 10
                 )
 
             watcher = threading.Thread(target=measure)

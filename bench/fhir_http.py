@@ -474,7 +474,7 @@ def main() -> None:
     parser.add_argument("--no-raw", action="store_true", help="skip the raw PostgreSQL replay")
     parser.add_argument("--smoke", action="store_true", help="seconds, fresh database; for CI")
     args = parser.parse_args()
-    seconds = 2.0 if args.smoke else args.seconds
+    seconds = 1.0 if args.smoke else args.seconds
     generator = args.generator
     if generator == "auto":
         generator = "wrk" if shutil.which("wrk") else "python"
@@ -566,7 +566,7 @@ def main() -> None:
                         seconds=seconds,
                     )
 
-                load(1.0 if args.smoke else 3.0)  # warm-up: imports, connections, caches
+                load(0.5 if args.smoke else 3.0)  # warm-up: imports, connections, caches
                 cpu0, pg0 = cpu_seconds(server), postgres_cpu_seconds()
                 figures = load(seconds)
                 cpu1, pg1 = cpu_seconds(server), postgres_cpu_seconds()

@@ -819,7 +819,7 @@ def main() -> None:
         return
     if args.smoke:
         args.persons, args.records, args.train_records = 5_000, 1_000, 1_000
-        args.sample, args.splink_u_pairs = 5_000, 1e6
+        args.sample, args.splink_u_pairs = 5_000, 2e5
     code = 0
     with tempfile.TemporaryDirectory() as workdir:
         url, build, fresh = bench_database(

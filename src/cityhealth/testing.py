@@ -6,6 +6,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from django.conf import settings
+from django.contrib.auth.hashers import Argon2PasswordHasher
 from django.db import transaction
 from django.test import Client, override_settings
 
@@ -41,18 +43,77 @@ def _matcher_without_trained_file(tmp_path_factory: pytest.TempPathFactory) -> I
         yield
 
 
-@pytest.fixture(autouse=True)
-def _audit_chain_head(request: pytest.FixtureRequest) -> None:
-    """A transactional test's flush empties every table, the audit chain's head row (made by a
-    data migration) included; the next transactional test on that worker gets it back."""
-    marker = request.node.get_closest_marker("django_db")
-    if marker is None or not marker.kwargs.get("transaction"):
-        return
-    request.getfixturevalue("transactional_db")
+class QuickArgon2PasswordHasher(Argon2PasswordHasher):
+    """Argon2 at its lowest cost, for the suite only. The product's cost (100 MiB, 2 passes)
+    takes 0.15–0.5 s a hash, and the suite signs in hundreds of staff users; the algorithm and
+    the stored form stay the product's (`accounts` tests check the product's own hasher)."""
+
+    time_cost = 1
+    memory_cost = 8  # KiB: argon2's floor for one lane
+    parallelism = 1
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _quick_password_hashing() -> Iterator[None]:
+    quick = f"{__name__}.{QuickArgon2PasswordHasher.__qualname__}"
+    others = [h for h in settings.PASSWORD_HASHERS if not h.endswith(".Argon2PasswordHasher")]
+    with override_settings(PASSWORD_HASHERS=[quick, *others]):
+        yield
+
+
+def _is_transactional(item: pytest.Item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    if marker is not None and marker.kwargs.get("transaction"):
+        return True
+    return bool({"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ())))
+
+
+def _restore_audit_head() -> None:
     from cityhealth.core.audit import GENESIS_HASH
     from cityhealth.core.models import AuditHead
 
     AuditHead.objects.get_or_create(pk=1, defaults={"seq": 0, "entry_hash": GENESIS_HASH})
+
+
+_db_blocker: list[Any] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _remember_db_blocker(django_db_blocker: Any) -> None:
+    _db_blocker[:] = [django_db_blocker]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """A transactional test's flush (in its teardown) empties every table, the audit chain's
+    head row (made by a data migration) included: it is put back at once, so the test that
+    comes next on this worker (any kind: with `--dist loadfile` a module's transactional tests
+    are not the worker's last) finds the database as migrations left it."""
+    try:
+        return (yield)
+    finally:
+        # (After the worker's last test the test database is already gone: nothing to do.)
+        if nextitem is not None and _is_transactional(item) and _db_blocker:
+            with _db_blocker[0].unblock():
+                _restore_audit_head()
+
+
+@pytest.fixture(autouse=True)
+def _audit_chain_head(request: pytest.FixtureRequest) -> None:
+    """A transactional test starts with the audit chain's head row, and outside any module's
+    transaction."""
+    if not _is_transactional(request.node):
+        return
+    request.getfixturevalue("transactional_db")
+    from django.db import connection
+
+    # A module-scoped fixture's transaction (`hanoi_units`, say) still open around this test
+    # would hide its commits from other threads and processes: keep such tests in a module
+    # without module-scoped data (with `--dist loadfile` a module's tests run in a row).
+    assert not connection.in_atomic_block, (
+        f"{request.node.nodeid} needs real commits but runs inside a module's transaction"
+    )
+    _restore_audit_head()
 
 
 @pytest.fixture

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
@@ -201,64 +203,74 @@ def test_loading_the_capabilities_is_idempotent_and_keeps_published_status(tmp_p
 # --- the shipped registry and capabilities --------------------------------------------------
 
 
-@pytest.fixture
-def city_hospitals() -> services.CapabilitiesLoaded:
+@pytest.fixture(scope="class")
+def city_hospitals(
+    django_db_setup: None, django_db_blocker: Any
+) -> Iterator[services.CapabilitiesLoaded]:
     """Hà Nội's wards, facility registry (the city's and the central hospitals) and the shipped
-    capabilities file, loaded as the platform loads them."""
-    load_administrative_units()
-    load_facilities()
-    return services.load_hospital_capabilities()
+    capabilities file, loaded as the platform loads them: once for the class, rolled back after
+    it (each test still runs in its own savepoint)."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        load_administrative_units()
+        load_facilities()
+        yield services.load_hospital_capabilities()
+        transaction.set_rollback(True)
 
 
-def test_every_code_of_the_capabilities_file_is_in_the_registry(city_hospitals):
-    assert city_hospitals.unknown_codes == ()
-    assert city_hospitals.created == 42 + 13
-    central = EmergencyDepartmentStatus.objects.filter(facility__kind=FacilityKind.CENTRAL_HOSPITAL)
-    assert central.count() == 13
+class TestTheShippedRegistry:
+    def test_every_code_of_the_capabilities_file_is_in_the_registry(self, city_hospitals):
+        assert city_hospitals.unknown_codes == ()
+        assert city_hospitals.created == 42 + 13
+        central = EmergencyDepartmentStatus.objects.filter(
+            facility__kind=FacilityKind.CENTRAL_HOSPITAL
+        )
+        assert central.count() == 13
 
+    def test_a_stroke_near_the_centre_goes_to_the_central_stroke_centre(self, city_hospitals):
+        stroke_capable = {
+            s.facility.code
+            for s in EmergencyDepartmentStatus.objects.select_related("facility")
+            if Capability.STROKE in s.effective_capabilities
+        }
+        assert "BV-BACHMAI" in stroke_capable
+        options = services.choose_destination(incident=triaged("STROKE", "P1"))
+        first = options[0]
+        assert first.facility.code in stroke_capable
+        assert first.capable is True
+        assert "capability=stroke" in first.reasons
+        # The nearest stroke-capable hospital to Hoàn Kiếm is a central one: Bạch Mai.
+        assert first.facility.kind == FacilityKind.CENTRAL_HOSPITAL
+        assert first.facility.code == "BV-BACHMAI"
+        assert not any(n.startswith("none_capable=") for n in first.notes)
 
-def test_a_stroke_near_the_centre_goes_to_the_central_stroke_centre(city_hospitals):
-    stroke_capable = {
-        s.facility.code
-        for s in EmergencyDepartmentStatus.objects.select_related("facility")
-        if Capability.STROKE in s.effective_capabilities
-    }
-    assert "BV-BACHMAI" in stroke_capable
-    options = services.choose_destination(incident=triaged("STROKE", "P1"))
-    first = options[0]
-    assert first.facility.code in stroke_capable
-    assert first.capable is True
-    assert "capability=stroke" in first.reasons
-    # The nearest stroke-capable hospital to Hoàn Kiếm is a central one: Bạch Mai.
-    assert first.facility.kind == FacilityKind.CENTRAL_HOSPITAL
-    assert first.facility.code == "BV-BACHMAI"
-    assert not any(n.startswith("none_capable=") for n in first.notes)
+    @pytest.mark.parametrize(
+        ("complaint", "priority", "age", "expected"),
+        [
+            ("BURN", "P2", None, "BV-BONG-QG"),
+            ("CHILD", "P2", None, "BV-NHI-TW"),
+            ("SEIZ", "P2", 6, "BV-NHI-TW"),
+            ("TRAFFIC", "P1", None, "BV-VIETDUC"),
+            ("PREG", "P1", None, "BV-PHUSAN-TW"),
+        ],
+    )
+    def test_the_national_centres_receive_what_they_are_for(
+        self, city_hospitals, complaint, priority, age, expected
+    ):
+        options = services.choose_destination(
+            incident=triaged(complaint, priority), patient_age=age
+        )
+        assert options[0].facility.code == expected
+        assert options[0].capable is True
+        assert options[0].facility.kind == FacilityKind.CENTRAL_HOSPITAL
 
-
-@pytest.mark.parametrize(
-    ("complaint", "priority", "age", "expected"),
-    [
-        ("BURN", "P2", None, "BV-BONG-QG"),
-        ("CHILD", "P2", None, "BV-NHI-TW"),
-        ("SEIZ", "P2", 6, "BV-NHI-TW"),
-        ("TRAFFIC", "P1", None, "BV-VIETDUC"),
-        ("PREG", "P1", None, "BV-PHUSAN-TW"),
-    ],
-)
-def test_the_national_centres_receive_what_they_are_for(
-    city_hospitals, complaint, priority, age, expected
-):
-    options = services.choose_destination(incident=triaged(complaint, priority), patient_age=age)
-    assert options[0].facility.code == expected
-    assert options[0].capable is True
-    assert options[0].facility.kind == FacilityKind.CENTRAL_HOSPITAL
-
-
-def test_a_medical_emergency_is_not_sent_to_a_hospital_without_a_general_ed(city_hospitals):
-    # Việt Đức (surgical), the burns and the cancer hospitals claim no general emergency department.
-    options = services.choose_destination(incident=triaged("ABDO", "P2"), limit=10)
-    assert all(o.capable for o in options)
-    assert not {"BV-VIETDUC", "BV-BONG-QG", "BV-K"} & set(codes(options))
+    def test_a_medical_emergency_is_not_sent_to_a_hospital_without_a_general_ed(
+        self, city_hospitals
+    ):
+        # Việt Đức (surgical), the burns and the cancer hospitals claim no general emergency
+        # department.
+        options = services.choose_destination(incident=triaged("ABDO", "P2"), limit=10)
+        assert all(o.capable for o in options)
+        assert not {"BV-VIETDUC", "BV-BONG-QG", "BV-K"} & set(codes(options))
 
 
 # --- pre-alert -------------------------------------------------------------------------------

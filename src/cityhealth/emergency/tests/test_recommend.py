@@ -98,18 +98,21 @@ def test_no_location_no_recommendation():
 def test_lower_priorities_spare_the_unit_that_alone_covers_a_district(monkeypatch):
     from cityhealth.emergency import recommend
 
-    near = unit("NEAR", UnitKind.ALS_AMBULANCE, NEAR)
-    other = unit("MID", UnitKind.ALS_AMBULANCE, MIDDLE)
-    # NEAR alone reaches 50,000 residents within 15 minutes; MID leaves nobody uncovered.
-    monkeypatch.setattr(recommend, "_coverage_lost", lambda **_: {near.pk: 50_000, other.pk: 0})
-    p3 = recommend_units(incident=incident(priority="P3", triage={"care": "bls"}))
-    assert codes(p3)[:2] == ["MID", "NEAR"]
-    assert "chosen_for_coverage" in p3[0].reasons
-    assert p3[1].coverage_lost == 50_000
-    # A P1 always gets the fastest, whatever it leaves uncovered.
-    p1 = recommend_units(incident=incident(priority="P1", triage={"care": "als"}))
-    assert codes(p1)[0] == "NEAR"
-    assert "coverage_lost=50000" in p1[0].reasons
+    # Mid-morning: in the evening rush MID is beyond a P3's tolerance of the fastest.
+    with clock.frozen_at(dt.datetime(2026, 3, 10, 3, 0, tzinfo=dt.UTC)):
+        near = unit("NEAR", UnitKind.ALS_AMBULANCE, NEAR)
+        other = unit("MID", UnitKind.ALS_AMBULANCE, MIDDLE)
+        # NEAR alone reaches 50,000 residents within 15 minutes; MID leaves nobody uncovered.
+        lost = {near.pk: 50_000, other.pk: 0}
+        monkeypatch.setattr(recommend, "_coverage_lost", lambda **_: lost)
+        p3 = recommend_units(incident=incident(priority="P3", triage={"care": "bls"}))
+        assert codes(p3)[:2] == ["MID", "NEAR"]
+        assert "chosen_for_coverage" in p3[0].reasons
+        assert p3[1].coverage_lost == 50_000
+        # A P1 always gets the fastest, whatever it leaves uncovered.
+        p1 = recommend_units(incident=incident(priority="P1", triage={"care": "als"}))
+        assert codes(p1)[0] == "NEAR"
+        assert "coverage_lost=50000" in p1[0].reasons
 
 
 def test_coverage_lost_counts_the_residents_only_one_unit_reaches():

@@ -254,42 +254,6 @@ def test_positions_out_of_order_never_move_the_unit_back():
     assert bad.stored == 0
 
 
-@pytest.mark.postgres_only
-@pytest.mark.django_db(transaction=True)
-def test_two_dispatchers_sending_one_unit_at_the_same_moment():
-    """Real concurrent transactions: one wins, the other is told the unit is taken."""
-    import threading
-
-    from django.db import connection, transaction
-
-    with transaction.atomic():  # the services lock rows: they run inside a transaction
-        first, second = located_call("pbx-1"), located_call("pbx-2", FAR)
-        unit = make_unit()
-    barrier = threading.Barrier(2)
-    outcomes: list[str] = []
-
-    def dispatch(incident: Incident) -> None:
-        try:
-            barrier.wait(timeout=10)
-            with transaction.atomic():
-                services.assign_unit(incident=incident, unit=unit, actor=f"d{incident.pk}")
-            outcomes.append("sent")
-        except Conflict as error:
-            outcomes.append(error.code)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=dispatch, args=(i,)) for i in (first, second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert sorted(outcomes) == ["sent", "unit.not_available"]
-    unit.refresh_from_db()
-    assert unit.status == UnitStatus.DISPATCHED
-    assert unit.assignments.count() == 1
-
-
 @pytest.mark.usefixtures("hanoi_units")
 def test_the_ward_comes_from_the_point_when_none_is_chosen():
     incident = located_call("pbx-w")

@@ -350,51 +350,58 @@ def _percentiles(ms: np.ndarray) -> dict[int, float]:
 # --- raw PostgreSQL ----------------------------------------------------------------------------
 
 
-def captured_lookups(token: str, paths: list[str]) -> list[list[str]]:
+Lookup = list[tuple[str, list[Any], bool]]  # (SQL with %s, parameters, prepared?)
+
+
+def captured_lookups(token: str, paths: list[str]) -> list[Lookup]:
     """The SELECTs of the lookup (records, registry, consent) the server's code issues for
-    each of `paths`, as executed, run in-process through Django's test client with the
-    same token; the token check and the trail's INSERT are left out (no lookup of the data)."""
+    each of `paths`, with their parameters and whether the server prepares them, run
+    in-process through Django's test client with the same token; the token check and the
+    trail's INSERT are left out (no lookup of the data)."""
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     client = Client(HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_ACCEPT="application/fhir+json")
-    captured = []
+    captured: list[Lookup] = []
+    statements: Lookup = []
+
+    def record(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        kind = type(getattr(context["cursor"], "cursor", None)).__name__
+        if sql.lstrip().upper().startswith(("SELECT", "WITH")) and "accounts_" not in sql:
+            statements.append((sql, list(params or []), kind == "_PreparedCursor"))
+        return execute(sql, params, many, context)
+
     for path in paths:
-        with CaptureQueriesContext(connection) as queries:
+        statements.clear()
+        with connection.execute_wrapper(record):
             answer = client.get(path)
         if answer.status_code != 200:
             raise SystemExit(f"{path}: HTTP {answer.status_code} {answer.content[:300]!r}")
-        captured.append(
-            [
-                q["sql"]
-                for q in queries.captured_queries
-                if q["sql"].lstrip().upper().startswith(("SELECT", "WITH"))
-                and "accounts_" not in q["sql"]
-            ]
-        )
+        captured.append(list(statements))
     return captured
 
 
-def _raw_worker(args: tuple[str, list[list[str]], float, int]) -> tuple[int, list[float]]:
+def _raw_worker(args: tuple[str, list[Lookup], float, int]) -> tuple[int, list[float]]:
+    """Replay lookups as the server runs them: parameters bound on the server, prepared
+    where the server prepares (psycopg, autocommit)."""
     import psycopg
 
-    url, statements, stop_at, seed = args
+    url, lookups, stop_at, seed = args
     rng = random.Random(seed)
     done = 0
     latencies = []
-    with psycopg.connect(url, autocommit=True) as conn:
+    with psycopg.connect(url, autocommit=True, prepare_threshold=2**31 - 1) as conn:
         while time.time() < stop_at:
-            lookup = statements[rng.randrange(len(statements))]
+            lookup = lookups[rng.randrange(len(lookups))]
             started = time.perf_counter()
-            for sql in lookup:
-                conn.execute(sql.encode()).fetchall()
+            for sql, params, prepared in lookup:
+                conn.execute(sql, params, prepare=prepared).fetchall()
             latencies.append((time.perf_counter() - started) * 1000)
             done += 1
     return done, latencies
 
 
-def run_raw(*, url: str, statements: list[list[str]], connections: int, seconds: float) -> Figures:
+def run_raw(*, url: str, statements: list[Lookup], connections: int, seconds: float) -> Figures:
     started = time.time()
     stop_at = started + seconds
     jobs = [(url, statements, stop_at, n) for n in range(connections)]

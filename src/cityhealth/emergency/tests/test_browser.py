@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -29,7 +30,38 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
 
 @pytest.fixture
-def page(live_server: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def _one_request_at_a_time(live_server: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On the in-memory SQLite of the tests, every thread of the live server shares one
+    connection (and its transaction state): two requests in atomic blocks at once undo each
+    other's savepoints ("no such savepoint"). Here a request builds its response, and the
+    console's stream takes each snapshot, one at a time. (A database file, or PostgreSQL,
+    gives each thread its own connection: nothing to do.)"""
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.db import connection
+
+    from cityhealth.emergency import selectors
+
+    if connection.vendor != "sqlite" or not connection.is_in_memory_db():  # type: ignore[attr-defined]
+        return
+    turn = threading.RLock()
+    handle, snapshot = WSGIHandler.__call__, selectors.console_snapshot
+
+    def handled(self: WSGIHandler, environ: Any, start_response: Any) -> Any:
+        with turn:  # a stream's body is produced later, outside the turn
+            return handle(self, environ, start_response)
+
+    def taken() -> Any:
+        with turn:
+            return snapshot()
+
+    monkeypatch.setattr(WSGIHandler, "__call__", handled)
+    monkeypatch.setattr(selectors, "console_snapshot", taken)
+
+
+@pytest.fixture
+def page(
+    live_server: Any, monkeypatch: pytest.MonkeyPatch, _one_request_at_a_time: None
+) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are

@@ -106,7 +106,15 @@ def prepare(*, units: int) -> str:
     return raw
 
 
-def start_server(*, port: int, workers: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def start_server(*, port: int, workers: int, url: str, workdir: str) -> subprocess.Popen[bytes]:
+    """The platform's own server (`python -m cityhealth.serve`, `DEBUG` off) on `url`, its
+    files under `workdir`; returns once `/healthz` answers."""
+    env = os.environ | {
+        "CITYHEALTH_DATABASE_URL": url,
+        "CITYHEALTH_VAR_DIR": workdir,
+        "CITYHEALTH_DEBUG": "0",
+        "CITYHEALTH_ALLOWED_HOSTS": "127.0.0.1,localhost",
+    }
     command = [
         str(ROOT / ".venv/bin/python"), "-m", "cityhealth.serve",
         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
@@ -377,18 +385,13 @@ def main() -> None:
         setup_django(url, workdir)
         token = prepare(units=UNITS)
         port = free_port()
-        env = os.environ | {
-            "CITYHEALTH_DATABASE_URL": url,
-            "CITYHEALTH_VAR_DIR": workdir,
-            "CITYHEALTH_DEBUG": "0",
-            "CITYHEALTH_ALLOWED_HOSTS": "127.0.0.1,localhost",
-        }
-        server = start_server(port=port, workers=args.workers, env=env)
+        server = start_server(port=port, workers=args.workers, url=url, workdir=workdir)
+        pool = "off" if os.environ.get("CITYHEALTH_DATABASE_POOL") == "0" else "on"
         try:
             print(machine_line("postgresql" if args.postgres else "sqlite"))
             print(
                 f"cityhealth.serve (uvicorn) ×{args.workers} workers, connection pool "
-                f"{'off' if env.get('CITYHEALTH_DATABASE_POOL') == '0' else 'on'}, {UNITS} units, "
+                f"{pool}, {UNITS} units, "
                 f"{args.threads} device gateways (keep-alive), {seconds:g} s per batch size; "
                 f"load average before: {os.getloadavg()[0]:.2f}"
             )

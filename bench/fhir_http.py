@@ -361,14 +361,16 @@ def captured_lookups(token: str, paths: list[str]) -> list[Lookup]:
     from django.db import connection
     from django.test import Client
 
+    from cityhealth.db.postgresql.base import PreparedCursor
+
     client = Client(HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_ACCEPT="application/fhir+json")
     captured: list[Lookup] = []
     statements: Lookup = []
 
     def record(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        kind = type(getattr(context["cursor"], "cursor", None)).__name__
+        prepared = isinstance(getattr(context["cursor"], "cursor", None), PreparedCursor)
         if sql.lstrip().upper().startswith(("SELECT", "WITH")) and "accounts_" not in sql:
-            statements.append((sql, list(params or []), kind == "_PreparedCursor"))
+            statements.append((sql, list(params or []), prepared))
         return execute(sql, params, many, context)
 
     for path in paths:
@@ -535,13 +537,7 @@ def main() -> None:
                 close_pool()
 
             port = free_port()
-            env = os.environ | {
-                "CITYHEALTH_DATABASE_URL": url,
-                "CITYHEALTH_VAR_DIR": workdir,
-                "CITYHEALTH_DEBUG": "0",
-                "CITYHEALTH_ALLOWED_HOSTS": "127.0.0.1,localhost",
-            }
-            server = start_server(port=port, workers=args.workers, env=env)
+            server = start_server(port=port, workers=args.workers, url=url, workdir=workdir)
             token = fetch_token(port, client_id, secret)
             print(machine_line(connection.vendor))
             print(

@@ -296,19 +296,7 @@ def create_response(request: HttpRequest) -> HttpResponse:
         existing = conditional.existing_for_create("Patient", query)
         if existing is not None:
             return _answer(request, int(existing.logical_id), status=200, outcome="Exists already.")
-    person_id, how = accept_patient(
-        body=body,
-        source=who,
-        facility_code=access_of(request).organization,
-        source_ip=access_of(request).source_ip,
-    )
-    created = how != "linked"
-    return _answer(
-        request,
-        person_id,
-        status=201 if created else 200,
-        outcome="Created." if created else "Linked to the registry's person.",
-    )
+    return _placed(request, body=body, source=who, person_id=None)
 
 
 def conditional_update_response(request: HttpRequest) -> HttpResponse:
@@ -323,17 +311,24 @@ def conditional_update_response(request: HttpRequest) -> HttpResponse:
     existing = conditional.existing_for_create("Patient", query)
     if existing is not None and isinstance(body, dict):
         _same_id(body, existing.logical_id)
-    person_id, how = accept_patient(
+    person_id = int(existing.logical_id) if existing is not None else None
+    return _placed(request, body=body, source=who, person_id=person_id)
+
+
+def _placed(request: HttpRequest, *, body: Any, source: str, person_id: int | None) -> HttpResponse:
+    """The registry places a Patient (linked to `person_id` when given, else matched): 201
+    when it registered a new person, 200 when it linked the record to one it had."""
+    placed, how = accept_patient(
         body=body,
-        source=who,
+        source=source,
         facility_code=access_of(request).organization,
-        person_id=int(existing.logical_id) if existing is not None else None,
+        person_id=person_id,
         source_ip=access_of(request).source_ip,
     )
     created = how != "linked"
     return _answer(
         request,
-        person_id,
+        placed,
         status=201 if created else 200,
         outcome="Created." if created else "Linked to the registry's person.",
     )

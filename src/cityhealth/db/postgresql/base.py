@@ -59,7 +59,7 @@ def check_when_idle(connection: Any) -> None:
         ConnectionPool.check_connection(connection)
 
 
-class _PreparedCursor(base.ServerBindingCursor):
+class PreparedCursor(base.ServerBindingCursor):
     def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
         return super().execute(query, params, prepare=True)
 
@@ -86,7 +86,7 @@ class DatabaseWrapper(_base.DatabaseWrapper):
         """`bound_cursor`, and each statement prepared on this connection at its first run."""
         self.ensure_connection()
         wrapper: Any = self
-        return wrapper._prepare_cursor(_PreparedCursor(self.connection))
+        return wrapper._prepare_cursor(PreparedCursor(self.connection))
 
     @property
     def pool(self) -> Any:

@@ -47,9 +47,10 @@ _COLUMNS = (
 )
 
 _CONCRETE = {model_field.column: model_field for model_field in Resource._meta.concrete_fields}
-_FIELDS = [_CONCRETE[name] for name in _COLUMNS.split(", ")]
+_FIELDS = [_CONCRETE[column] for column in _COLUMNS.split(", ")]
 _COLS = [model_field.get_col(Resource._meta.db_table) for model_field in _FIELDS]
-_BODY = _COLUMNS.split(", ").index("body")
+_NAMES = [model_field.attname for model_field in _FIELDS]
+_BODY = _NAMES.index("body")
 
 
 def _resources(
@@ -68,8 +69,7 @@ def _resources(
         found = [*connection.ops.get_db_converters(column), *column.get_db_converters(connection)]
         if found:
             converters.append((index, found))
-    names = [model_field.attname for model_field in _FIELDS]
-    width = len(names)
+    width = len(_NAMES)
     with prepared_cursor() if prepared else bound_cursor() as cursor:
         cursor.execute(sql, params)
         extra = [column[0] for column in cursor.description[width:]]
@@ -82,7 +82,7 @@ def _resources(
                 own[index] = convert(own[index], _COLS[index], connection)
         if text:
             raw, own[_BODY] = own[_BODY], None
-        row = Resource.from_db(connection.alias, names, own)
+        row = Resource.from_db(connection.alias, _NAMES, own)
         if text:
             row.body_text = raw if isinstance(raw, str) else bytes(raw).decode()
         for name, value in zip(extra, values[width:], strict=True):

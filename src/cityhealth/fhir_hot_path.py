@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.handlers.exception import convert_exception_to_response
 from django.http import HttpRequest, HttpResponse
 from django.urls import ResolverMatch
@@ -125,7 +126,8 @@ class HotPath:
     def __init__(self) -> None:
         handler: Callable[[HttpRequest], Any] = convert_exception_to_response(_answer)
         for path in reversed(MIDDLEWARE):
-            assert path in settings.MIDDLEWARE, path  # the short path never adds middleware
+            if path not in settings.MIDDLEWARE:  # the short path never adds middleware
+                raise ImproperlyConfigured(f"{path} is on the FHIR short path, not in MIDDLEWARE")
             handler = convert_exception_to_response(import_string(path)(handler))
         self._chain = handler
 

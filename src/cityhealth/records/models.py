@@ -153,6 +153,11 @@ class _IndexRow(models.Model):
     )
     resource_type = models.CharField(max_length=64)
     param = models.CharField(max_length=64)
+    # The resource's compartment person (`Resource.person`), copied so that a search naming
+    # one patient reads one index range ("this person's Observations coded X") instead of
+    # probing each of the person's resources in turn. Rewritten with the rows on every write,
+    # which is the only time a resource's person can change.
+    person_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         abstract = True
@@ -172,6 +177,11 @@ class SearchToken(_IndexRow):
                 fields=["resource_type", "param", "code", "system"], name="records_token_value"
             ),
             models.Index(fields=["resource", "param"], name="records_token_resource"),
+            models.Index(
+                fields=["person_id", "resource_type", "param", "code"],
+                name="records_token_person",
+                condition=models.Q(person_id__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -240,6 +250,11 @@ class SearchDate(_IndexRow):
         indexes = [
             models.Index(fields=["resource_type", "param", "low"], name="records_date_value"),
             models.Index(fields=["resource", "param"], name="records_date_resource"),
+            models.Index(
+                fields=["person_id", "resource_type", "param", "low"],
+                name="records_date_person",
+                condition=models.Q(person_id__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

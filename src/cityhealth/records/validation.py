@@ -117,6 +117,11 @@ class _Structure(NamedTuple):
     resource_types: frozenset[str]
 
 
+def element_repeats(resource_type: str, element: str) -> bool:
+    """Whether a top-level element of a resource type may occur more than once."""
+    return _structure().types[resource_type].elements[element].repeats
+
+
 @functools.cache
 def _structure() -> _Structure:
     loaded = loads(data_path("fhir", "r4-structure.json").read_bytes())

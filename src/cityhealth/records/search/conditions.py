@@ -136,10 +136,19 @@ def _db_datetime(value: dt.datetime) -> Any:
     return connection.ops.adapt_datetimefield_value(value)
 
 
-def condition(resource_type: str, alias: str, name: str, raw: str, access: Access = None) -> Sql:
+def condition(
+    resource_type: str,
+    alias: str,
+    name: str,
+    raw: str,
+    access: Access = None,
+    *,
+    person: int | None = None,
+) -> Sql:
     """The SQL condition on `alias` (a row of records_resources of `resource_type`) for one
     `name=raw` pair of a search; a chain or `_has` passes only through rows `access` lets
-    the caller see (None: every row)."""
+    the caller see (None: every row). `person`: the search matches only that person's
+    resources (`person_named`), so the index rows read are that person's."""
     if name.startswith("_has:"):
         return _reverse_chain(resource_type, alias, name, raw, access)
     code, _, modifier = name.partition(":")
@@ -162,14 +171,14 @@ def condition(resource_type: str, alias: str, name: str, raw: str, access: Acces
     if modifier == "missing":
         if raw not in ("true", "false"):
             raise bad_value(name, raw, "true | false")
-        found = _exists(definition, alias, "1=1", [])
+        found = _exists(definition, alias, "1=1", [], person)
         return (f"NOT {found[0]}", found[1]) if raw == "true" else found
     values = split_values(raw)
     if not values:
         raise bad_value(name, raw)
     kind = definition.kind
     if kind == "reference":
-        return _reference(definition, alias, name, modifier, values)
+        return _reference(definition, alias, name, modifier, values, person)
     allowed = MODIFIERS[kind]
     if modifier and modifier not in allowed:
         raise unknown_parameter(name, resource_type)
@@ -177,7 +186,7 @@ def condition(resource_type: str, alias: str, name: str, raw: str, access: Acces
     if kind == "token":
         test = _token_test(x, name, modifier, values)
         if modifier == "not":
-            found = _exists(definition, alias, *test)
+            found = _exists(definition, alias, *test, person)
             return f"NOT {found[0]}", found[1]
     elif kind == "string":
         test = _string_test(x, modifier, values)
@@ -192,15 +201,23 @@ def condition(resource_type: str, alias: str, name: str, raw: str, access: Acces
             test = _or([(f"{x}.value LIKE %s ESCAPE '\\'", [_like(v) + "%"]) for v in values])
         else:
             test = in_list(f"{x}.value", values)
-    return _exists(definition, alias, *test)
+    return _exists(definition, alias, *test, person)
 
 
-def _exists(definition: SearchParam, alias: str, test: str, params: list[Any]) -> Sql:
-    """EXISTS a row of the parameter's table for this resource passing `test` (on `x`)."""
+def _exists(
+    definition: SearchParam, alias: str, test: str, params: list[Any], person: int | None
+) -> Sql:
+    """EXISTS a row of the parameter's table for this resource passing `test` (on `x`).
+    With the search's `person`, the row is looked for among that person's rows: it says
+    nothing more (an index row carries its resource's person) but lets the database read
+    one range of the person index ("person 7's Observation codes X") and stop there."""
     x = _alias("x")
     table = TABLE[definition.kind]
     where = f"{x}.resource_type = %s AND {x}.param = %s AND ({test.replace('x.', x + '.')})"
     values = [definition.resource_type, definition.code, *params]
+    if person is not None:
+        where = f"{x}.person_id = %s AND {where}"
+        values.insert(0, person)
     if connection.vendor == "sqlite":
         # SQLite runs a correlated EXISTS once per row of the type (every Observation for
         # one patient's); an uncorrelated IN list it reads once, through the value index.
@@ -292,7 +309,12 @@ def _string_test(x: str, modifier: str, values: list[str]) -> Sql:
 
 
 def _reference(
-    definition: SearchParam, alias: str, name: str, modifier: str, values: list[str]
+    definition: SearchParam,
+    alias: str,
+    name: str,
+    modifier: str,
+    values: list[str],
+    person: int | None,
 ) -> Sql:
     x = "x"
     if modifier == "identifier":
@@ -307,7 +329,7 @@ def _reference(
                 )
             else:
                 raise bad_value(name, value)
-        return _exists(definition, alias, *_or(matches))
+        return _exists(definition, alias, *_or(matches), person)
     if modifier and modifier not in definition.target_types():
         raise unknown_parameter(name, definition.resource_type)
     by_type: dict[str, list[str]] = {}
@@ -334,7 +356,7 @@ def _reference(
         tests.append(in_list(f"{x}.target_id", bare))
     if urls:
         tests.append(in_list(f"{x}.url", urls))
-    return _exists(definition, alias, *_or(tests))
+    return _exists(definition, alias, *_or(tests), person)
 
 
 def _seen(alias: str, access: Access) -> Sql:

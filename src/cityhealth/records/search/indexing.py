@@ -21,9 +21,12 @@ from cityhealth.records.models import (
 )
 from cityhealth.records.search.extract import Entries, extract
 
-# kind → (model, columns after resource_id, resource_type, param)
+# kind → (model, the columns after `HEAD`)
 # The model classes differ only in their value columns; they are handled alike.
 _IndexModel = Any
+# The columns every index row starts with: the resource's own, then the entry's (led by its
+# parameter code).
+HEAD = ("resource_id", "resource_type", "person_id", "param")
 TABLES: dict[str, tuple[_IndexModel, tuple[str, ...]]] = {
     "token": (SearchToken, ("system", "code", "text")),
     "string": (SearchString, ("value", "exact")),
@@ -69,12 +72,13 @@ def _replace_in_one_statement(row: Resource, *, stale: bool, entries: Entries | 
             found = getattr(entries, kind)
             if not found:
                 continue
-            width = 3 + len(columns)
+            width = len(HEAD) + len(columns)
             values = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(found))
-            names = ", ".join(("resource_id", "resource_type", "param", *columns))
+            names = ", ".join((*HEAD, *columns))
             parts.append(f"INSERT INTO {model._meta.db_table} ({names}) VALUES {values}")  # noqa: S608
+            head = _head(row)
             for entry in found:
-                params.extend((row.pk, row.resource_type, *entry))
+                params.extend((*head, *entry))
     if not parts:
         return
     *first, last = parts
@@ -113,9 +117,14 @@ def remove_index(resource_ids: Sequence[int]) -> None:
         model.objects.filter(resource_id__in=list(resource_ids)).delete()
 
 
+def _head(row: Resource) -> tuple[Any, ...]:
+    """The resource's own leading columns of each of its index rows (`HEAD` up to `param`)."""
+    return (row.pk, row.resource_type, row.person_id)
+
+
 def _lines(kind: str, live: list[tuple[Resource, Entries]]) -> Iterable[tuple[Any, ...]]:
     for row, entries in live:
-        head = (row.id, row.resource_type)
+        head = _head(row)
         for entry in getattr(entries, kind):
             yield (*head, *entry)
 
@@ -125,8 +134,8 @@ def _insert_many(
 ) -> None:
     """SQLite (and any other database): one prepared INSERT run over all rows, without
     building a model instance per row as `bulk_create` does."""
-    names = ", ".join(("resource_id", "resource_type", "param", *columns))
-    marks = ", ".join(["%s"] * (3 + len(columns)))
+    names = ", ".join((*HEAD, *columns))
+    marks = ", ".join(["%s"] * (len(HEAD) + len(columns)))
     adapt = _datetime_adapter(model, columns)
     with connection.cursor() as cursor:
         cursor.executemany(
@@ -141,7 +150,7 @@ def _datetime_adapter(
     """Datetimes as the backend stores them (SQLite: naive UTC text), which a raw
     `executemany` would not do; other values pass as they are."""
     positions = [
-        3 + n
+        len(HEAD) + n
         for n, column in enumerate(columns)
         if isinstance(model._meta.get_field(column), models.DateTimeField)
     ]
@@ -159,7 +168,7 @@ def _datetime_adapter(
 
 
 def _copy_sql(model: _IndexModel, columns: tuple[str, ...]) -> str:
-    names = ", ".join(("resource_id", "resource_type", "param", *columns))
+    names = ", ".join((*HEAD, *columns))
     return f"COPY {model._meta.db_table} ({names}) FROM STDIN"
 
 

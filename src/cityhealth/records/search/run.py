@@ -18,6 +18,7 @@ from django.db import connection
 from cityhealth.core.errors import InvalidInput
 from cityhealth.db import bound_cursor, prepared_cursor
 from cityhealth.records.models import Resource
+from cityhealth.records.search.compartment import person_named
 from cityhealth.records.search.conditions import (
     TABLE,
     UnknownParameter,
@@ -200,6 +201,11 @@ def _planned(
     access: AccessFilter | None,
 ) -> _Plan:
     plan = _Plan(resource_type=resource_type)
+    # A search naming one patient matches only resources of that person: said outright, the
+    # database reads the person's index ranges instead of probing each of their resources.
+    person = person_named(resource_type, params)
+    if person is not None:
+        plan.where.append(("r.person_id = %s", [person]))
     for name, raw in params:
         if name in ("_format", "_pretty"):
             continue
@@ -212,7 +218,7 @@ def _planned(
             ):  # fmt: skip
                 _control(plan, name, raw)
             else:
-                plan.where.append(condition(resource_type, "r", name, raw, access))
+                plan.where.append(condition(resource_type, "r", name, raw, access, person=person))
                 plan.anchored = plan.anchored or _anchors(name, raw)
         except UnknownParameter as unknown:
             if not lenient:

@@ -28,7 +28,7 @@ ANONYMOUS = "anonymous"
 STAFF = frozenset(role.value for role in Role)
 EVERYONE = STAFF | {ANONYMOUS}
 ADMIN_ONLY = frozenset({Role.ADMIN.value})
-FRONT_LINE = STAFF - {Role.CREW.value, Role.MANAGER.value}
+FRONT_LINE = STAFF - {Role.CREW.value, Role.MANAGER.value, Role.KIOSK.value}
 REGISTERS = FRONT_LINE - {Role.CASHIER.value}
 REVIEWERS = frozenset({Role.ADMIN.value, Role.RECEPTIONIST.value})
 # Fixed ids of the records the `people_records` fixture makes for the person URLs.
@@ -55,6 +55,12 @@ OBSERVATION = {
 INCIDENT, DISPATCH_UNIT, CREW_UNIT = "7000001", "WALK-1", "WALK-2"
 MOVE_UP, PRE_ALERT, ED_HOSPITAL = "7000002", "7000003", "BV-XANHPON"
 CARD = "001195012345||TRẦN THỊ MINH ANH|12071995|Nữ|Hà Nội|03052022"
+CHECKERS_IN = frozenset({Role.ADMIN.value, Role.RECEPTIONIST.value, Role.KIOSK.value})
+CALLERS = frozenset(
+    {Role.ADMIN.value, Role.RECEPTIONIST.value, Role.CLINICIAN.value, Role.CASHIER.value}
+)
+# The room, visit and queue entry the `reception_records` fixture makes for the queue URLs.
+ROOM, ENTRY = "7000001", "7000001"
 
 
 @dataclass(frozen=True)
@@ -121,6 +127,36 @@ RULES: dict[str, Rule] = {
         json={"survivor_id": SURVIVOR, "retired_id": RETIRED, "reason": "walk"},
     ),
     "api:undo_merge": Rule(ADMIN_ONLY, method="post", kwargs={"merge_id": MERGE}),
+    "api:check_in": Rule(
+        CHECKERS_IN,
+        method="post",
+        json={"facility": ED_HOSPITAL, "clinic": "CLINIC-INTERNAL", "qr": CARD},
+    ),
+    "api:point_queue": Rule(CALLERS, kwargs={"point_id": ROOM}),
+    "reception:kiosk": Rule(CHECKERS_IN, kwargs={"facility": ED_HOSPITAL}),
+    "reception:kiosk_identify": Rule(
+        CHECKERS_IN, method="post", kwargs={"facility": ED_HOSPITAL}, body={"scan": CARD}
+    ),
+    "reception:kiosk_check_in": Rule(
+        CHECKERS_IN, method="post", kwargs={"facility": ED_HOSPITAL}, body={"pass": "x"}
+    ),
+    "reception:kiosk_ticket": Rule(
+        CHECKERS_IN, kwargs={"facility": ED_HOSPITAL, "token": "walk-ticket"}
+    ),
+    "reception:ticket": Rule(EVERYONE, kwargs={"token": "walk-ticket"}),
+    "reception:board": Rule(EVERYONE, kwargs={"facility": ED_HOSPITAL, "area": "clinic"}),
+    "reception:board_events": Rule(
+        EVERYONE, kwargs={"facility": ED_HOSPITAL, "area": "clinic"}, query={"once": "1"}
+    ),
+    "reception:point": Rule(CALLERS, kwargs={"point_id": ROOM}),
+    "reception:desk": Rule(frozenset({Role.ADMIN.value, Role.RECEPTIONIST.value})),
+    "api:call_next": Rule(CALLERS, method="post", kwargs={"point_id": ROOM}),
+    "api:recall": Rule(CALLERS, method="post", kwargs={"entry_id": ENTRY}),
+    "api:no_show": Rule(CALLERS, method="post", kwargs={"entry_id": ENTRY}),
+    "api:send": Rule(
+        CALLERS, method="post", kwargs={"entry_id": ENTRY}, json={"department": "LAB"}
+    ),
+    "api:finish": Rule(CALLERS, method="post", kwargs={"entry_id": ENTRY}),
     "emergency:dispatch_room": Rule(DISPATCHERS),
     "emergency:new_call": Rule(DISPATCHERS, method="post", body={"caller_number": "0912"}),
     "emergency:call_taker": Rule(DISPATCHERS, kwargs={"incident_id": INCIDENT}),
@@ -496,8 +532,32 @@ def emergency_records(db: None) -> None:
     )
 
 
+@pytest.fixture
+def reception_records(db: None) -> None:
+    """A room of the hospital's internal-medicine clinic and a patient waiting for it."""
+    from cityhealth.facilities.models import Department, ServicePoint
+    from cityhealth.reception.models import QueueEntry, Visit
+
+    clinic = Department.objects.get(facility__code=ED_HOSPITAL, code="CLINIC-INTERNAL")
+    room = ServicePoint.objects.create(
+        pk=int(ROOM), department=clinic, code="WALK", name="Phòng thử", kind="room"
+    )
+    now = clock.now()
+    visit = Visit.objects.create(
+        pk=7000001, facility=clinic.facility, person_id=int(PERSON), token="walk-ticket",
+        day=clock.today(), prefix="A", number=999, channel="desk", identified_by="citizen_id",
+        checked_in_at=now, checked_in_by="walker",
+    )  # fmt: skip
+    QueueEntry.objects.create(
+        pk=int(ENTRY), visit=visit, facility=clinic.facility, department=clinic,
+        service_point=room, step=1, state="waiting", priority=0, entered_at=now,
+    )  # fmt: skip
+
+
 @pytest.mark.django_db
-@pytest.mark.usefixtures("hanoi_registry", "people_records", "emergency_records")
+@pytest.mark.usefixtures(
+    "hanoi_registry", "people_records", "emergency_records", "reception_records"
+)
 def test_every_url_admits_exactly_the_declared_roles():
     clients: dict[str, Client] = {ANONYMOUS: Client()}
     users = {}

@@ -29,6 +29,7 @@ from cityhealth.fhir.api import router as fhir_router
 from cityhealth.fhir.outcome import domain_error_outcome, outcome_response
 from cityhealth.geo.api import router as geo_router
 from cityhealth.people.api import router as people_router
+from cityhealth.reception.api import router as reception_router
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +52,7 @@ api.add_router("/emergency", emergency_router, tags=["115 emergency"])
 api.add_router("/emergency", emergency_location_router, tags=["115 emergency"])
 api.add_router("/emergency", emergency_moveup_router, tags=["115 emergency"])
 api.add_router("/emergency", emergency_hospital_router, tags=["115 emergency"])
+api.add_router("/reception", reception_router, tags=["reception"])
 
 
 def _roll_back_request() -> None:

@@ -89,6 +89,8 @@ INSTALLED_APPS = [
     "cityhealth.accounts",
     "cityhealth.people",
     "cityhealth.records",
+    "cityhealth.insurance",
+    "cityhealth.reception",
     "cityhealth.fhir",
     "cityhealth.emergency",
     "cityhealth.synth",
@@ -290,6 +292,39 @@ CITYHEALTH_TOKEN_CACHE_SECONDS = float(os.environ.get("CITYHEALTH_TOKEN_CACHE_SE
 CITYHEALTH_ACCESS_TRAIL_ASYNC_COMMIT = os.environ.get(
     "CITYHEALTH_ACCESS_TRAIL_ASYNC_COMMIT", "1"
 ).lower() not in ("0", "false", "off", "no")
+
+# --- Health insurance: the social-security (VSS) gateway -----------------------------------
+# "simulator" answers from the person registry inside the process (development and demo); a
+# URL (https://egw.baohiemxahoi.gov.vn) is the real gateway; empty leaves every check pending.
+INSURANCE_VSS_URL = os.environ.get("CITYHEALTH_VSS_URL", "" if PRODUCTION else "simulator")
+# Facility account passwords (the account is "<insurance code>_BV"): one for all, and
+# "01001=secret,01002=secret" for those that differ. Never committed: from the environment.
+INSURANCE_VSS_PASSWORD = os.environ.get("CITYHEALTH_VSS_PASSWORD", "")
+INSURANCE_VSS_PASSWORDS = dict(
+    item.split("=", 1) for item in _env_list("CITYHEALTH_VSS_PASSWORDS", []) if "=" in item
+)
+INSURANCE_VSS_CONNECT_TIMEOUT_SECONDS = float(os.environ.get("CITYHEALTH_VSS_CONNECT_TIMEOUT", "3"))
+INSURANCE_VSS_TIMEOUT_SECONDS = float(os.environ.get("CITYHEALTH_VSS_TIMEOUT", "8"))
+# Tries after the first on a timeout or gateway error, the first wait (doubled each time).
+INSURANCE_VSS_RETRIES = int(os.environ.get("CITYHEALTH_VSS_RETRIES", "2"))
+INSURANCE_VSS_BACKOFF_SECONDS = float(os.environ.get("CITYHEALTH_VSS_BACKOFF_SECONDS", "0.5"))
+# Failures in a row that open the circuit (no call for the cool-down, checks go pending).
+INSURANCE_VSS_BREAKER_FAILURES = int(os.environ.get("CITYHEALTH_VSS_BREAKER_FAILURES", "5"))
+INSURANCE_VSS_BREAKER_COOLDOWN_SECONDS = float(
+    os.environ.get("CITYHEALTH_VSS_BREAKER_COOLDOWN_SECONDS", "30")
+)
+# Pending checks: first wait before the background re-check (doubled, at most an hour) and
+# the most attempts before staff are left to check by hand.
+INSURANCE_RECHECK_SECONDS = float(os.environ.get("CITYHEALTH_VSS_RECHECK_SECONDS", "60"))
+INSURANCE_RECHECK_ATTEMPTS = int(os.environ.get("CITYHEALTH_VSS_RECHECK_ATTEMPTS", "10"))
+# Who the gateway is told checks a card at a kiosk (hoTenCb / cccdCb): a staff member on
+# the facility's registered list. The development values suit the simulator only.
+INSURANCE_KIOSK_STAFF_NAME = os.environ.get(
+    "CITYHEALTH_VSS_KIOSK_STAFF_NAME", "" if PRODUCTION else "NHÂN VIÊN KIOSK"
+)
+INSURANCE_KIOSK_STAFF_CITIZEN_ID = os.environ.get(
+    "CITYHEALTH_VSS_KIOSK_STAFF_CITIZEN_ID", "" if PRODUCTION else "001090000001"
+)
 
 # --- Logging -------------------------------------------------------------------------------
 LOGGING: dict[str, Any] = {

@@ -22,6 +22,7 @@ urlpatterns = [
     path("facilities/", include("cityhealth.facilities.urls")),
     path("people/", include("cityhealth.people.urls")),
     path("emergency/", include("cityhealth.emergency.urls")),
+    path("reception/", include("cityhealth.reception.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("fhir/R4/", fhir_api.urls),

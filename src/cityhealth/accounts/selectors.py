@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+from django.db.models import Q
+
 from cityhealth.accounts.models import ApiClient, ApiToken, User
 from cityhealth.core import clock
 from cityhealth.core.roles import Role
@@ -87,3 +89,25 @@ def actor_label_of(principal: object) -> str:
     if isinstance(principal, User):
         return str(principal)
     return ""
+
+
+def acts_at(principal: object, facility_id: int) -> bool:
+    """Whether the caller works for the facility: a staff member holding a role there or
+    city-wide, or an API client of that facility (or of none: a city-wide system)."""
+    if isinstance(principal, ApiToken):
+        return principal.client.facility_id in (None, facility_id)
+    if isinstance(principal, User) and principal.pk is not None:
+        return principal.memberships.filter(
+            Q(facility_id=facility_id) | Q(facility__isnull=True)
+        ).exists()
+    return False
+
+
+def staff_identity(principal: object) -> tuple[str, str]:
+    """(name, 12-digit citizen ID) of the member of staff behind a request, as the insurance
+    gateway wants them with each lookup; a system client gives its name and no ID."""
+    if isinstance(principal, User):
+        return (principal.full_name or principal.get_username(), principal.citizen_id)
+    if isinstance(principal, ApiToken):
+        return (principal.client.name, "")
+    return ("", "")

@@ -343,8 +343,11 @@ def lookup_by_citizen_id(
     reason: str = "",
     source_ip: str = "",
     facility_code: str = "",
+    permission: Permission = Permission.VIEW_PERSONS,
 ) -> Person | None:
     """The person holding a 12-digit ID now, or holding it before it was re-issued.
+    `permission` is what entitles the caller to the lookup (reception's CHECK_IN: a kiosk
+    finds the card's holder without the right to browse the registry).
 
     Malformed numbers raise `InvalidInput` (from `parse_citizen_id`). None when nobody holds
     it or the caller lacks VIEW_PERSONS (the two look the same). The person comes with its
@@ -353,7 +356,7 @@ def lookup_by_citizen_id(
     *held* the number earlier, `person.citizen_id_ambiguous`. Audited either way.
     """
     number = parse_citizen_id(citizen_id).number
-    allowed = may(principal, Permission.VIEW_PERSONS)
+    allowed = may(principal, permission)
     person: Person | None = None
     if allowed:
         holders = holders_of(IdentifierKind.CITIZEN_ID, number)

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ReceptionConfig(AppConfig):
+    name = "cityhealth.reception"
+    label = "reception"
+    verbose_name = "Reception"

@@ -1,0 +1,128 @@
+"""A visit is one journey through a hospital's queues (clinic → lab → clinic → pharmacy →
+cashier) under one ticket; each stay in one queue is a `QueueEntry`. A queue is a department
+of the facility (a clinic, the lab, the pharmacy, the cashier), served at its rooms and
+counters (`facilities.ServicePoint`)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from cityhealth.reception.enums import (
+    Channel,
+    EntryState,
+    IdentifiedBy,
+    Priority,
+    VisitStatus,
+)
+
+
+class Visit(models.Model):
+    facility = models.ForeignKey("facilities.Facility", on_delete=models.PROTECT, related_name="+")
+    # Always a registry person: the desk registers one without papers (an unconscious
+    # stranger with an approximate age, a child on a guardian's ID) before checking in.
+    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="+")
+    # The resident's live ticket page: unguessable, printed as a QR.
+    token = models.CharField(max_length=32, unique=True)
+    day = models.DateField()  # the facility's local day the ticket belongs to
+    prefix = models.CharField(max_length=2)  # "A" normal, "U" priority, "C" emergency
+    number = models.PositiveIntegerField()
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
+    priority_groups = models.JSONField(default=list, blank=True)  # PriorityGroup values
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    identified_by = models.CharField(max_length=15, choices=IdentifiedBy.choices)
+    document_number = models.CharField(max_length=20, blank=True)  # CCCD / passport number
+    guardian = models.ForeignKey(
+        "people.Person", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    follow_up_slip = models.CharField(_("follow-up slip"), max_length=40, blank=True)
+    eligibility_check_id = models.BigIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=VisitStatus.choices, default=VisitStatus.OPEN)
+    # Kiosk flow time: from the first screen touched to the ticket.
+    started_at = models.DateTimeField(null=True, blank=True)
+    checked_in_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    checked_in_by = models.CharField(max_length=40)  # "user:12", "client:3"
+    # The QĐ 130 check-in record (XML0 fields), kept for submission to the insurance gateway.
+    claim_checkin = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        db_table = "reception_visits"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["facility", "day", "prefix", "number"], name="reception_visit_ticket"
+            ),
+            # One journey at a time per person and hospital: a second scan returns it.
+            models.UniqueConstraint(
+                fields=["facility", "person"],
+                condition=models.Q(status="open"),
+                name="reception_visit_one_open",
+            ),
+        ]
+        indexes = [models.Index(fields=["facility", "day"], name="reception_visit_day")]
+
+    def __str__(self) -> str:
+        return self.ticket
+
+    @property
+    def ticket(self) -> str:
+        return f"{self.prefix}{self.number:03d}"
+
+
+class QueueEntry(models.Model):
+    visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="entries")
+    facility = models.ForeignKey("facilities.Facility", on_delete=models.PROTECT, related_name="+")
+    department = models.ForeignKey(
+        "facilities.Department", on_delete=models.PROTECT, related_name="+"
+    )
+    # The room a clinic entry was sent to at check-in, or the counter that called it.
+    service_point = models.ForeignKey(
+        "facilities.ServicePoint", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="reception_entries",
+    )  # fmt: skip
+    step = models.PositiveSmallIntegerField()  # 1, 2, … along the visit
+    state = models.CharField(max_length=12, choices=EntryState.choices)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices)  # the visit's
+    entered_at = models.DateTimeField()
+    called_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    announced_at = models.DateTimeField(null=True, blank=True)  # the last call or recall
+    calls = models.PositiveSmallIntegerField(default=0)  # 2+ means recalled
+    called_by = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        db_table = "reception_queue_entries"
+        constraints = [
+            models.UniqueConstraint(fields=["visit", "step"], name="reception_entry_step"),
+        ]
+        indexes = [
+            # call-next: a queue's waiting entries, highest priority first, then by arrival.
+            models.Index(
+                fields=["department", "state", "priority", "entered_at"],
+                name="reception_entry_queue",
+            ),
+            models.Index(fields=["facility", "entered_at"], name="reception_entry_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.visit_id}#{self.step} {self.state}"
+
+
+class TicketSequence(models.Model):
+    """The last ticket number given per facility, day and prefix."""
+
+    facility = models.ForeignKey("facilities.Facility", on_delete=models.PROTECT, related_name="+")
+    day = models.DateField()
+    prefix = models.CharField(max_length=2)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        db_table = "reception_ticket_sequences"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["facility", "day", "prefix"], name="reception_sequence_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prefix} {self.day}: {self.last}"

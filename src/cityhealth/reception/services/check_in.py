@@ -1,0 +1,349 @@
+"""Check-in: from a scanned or typed citizen ID (or a person the desk registered) to a visit
+with its ticket in a clinic's queue, insurance checked on the way.
+
+A person has one open visit per hospital: a second scan, a double tap or two kiosks at once
+give the same ticket back (a partial unique constraint decides races), never a second one."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from cityhealth.accounts.selectors import actor_of, acts_at, staff_identity
+from cityhealth.core import clock
+from cityhealth.core.access import ensure_permission
+from cityhealth.core.roles import Permission
+from cityhealth.facilities.models import Department, Facility
+from cityhealth.insurance.selectors import eligibility_of, kiosk_staff
+from cityhealth.insurance.services import check_eligibility
+from cityhealth.insurance.types import EligibilityResult
+from cityhealth.people.models import Person
+from cityhealth.people.selectors import lookup_by_citizen_id, survivor_of
+from cityhealth.people.services import register_from_scan
+from cityhealth.reception import errors
+from cityhealth.reception.clinics import age_groups, clinics_for, clinics_of, suits
+from cityhealth.reception.enums import (
+    DECLARED_GROUPS,
+    Channel,
+    EntryState,
+    IdentifiedBy,
+    Priority,
+    PriorityGroup,
+    VisitStatus,
+)
+from cityhealth.reception.models import QueueEntry, TicketSequence, Visit
+from cityhealth.reception.services.claims import checkin_record
+from cityhealth.reception.services.queues import close_stale_visit, least_busy_room
+from cityhealth.reception.waits import estimate_wait
+
+PREFIX = {Priority.NORMAL: "A", Priority.PRIORITY: "U", Priority.EMERGENCY: "C"}
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    visit: Visit
+    entry: QueueEntry  # the clinic queue entry the ticket is for
+    eligibility: EligibilityResult | None
+    wait_minutes: int
+    again: bool  # the person's open visit, given back (a second scan or tap)
+
+
+def facility_by_code(code: str) -> Facility:
+    facility = Facility.objects.filter(code=code[:20], is_active=True).first()
+    if facility is None:
+        raise errors.facility_not_found()
+    return facility
+
+
+@dataclass(frozen=True)
+class Identified:
+    """Who is at the kiosk or desk, their insurance for today, the clinics they may choose,
+    and the visit they already have here (then there is nothing to choose)."""
+
+    facility: Facility
+    person: Person
+    identified_by: IdentifiedBy
+    document_number: str
+    eligibility: EligibilityResult | None
+    clinics: list[Department]
+    open_visit: CheckIn | None
+
+
+def identify(
+    *,
+    principal: object,
+    facility_code: str,
+    qr: str = "",
+    citizen_id: str = "",
+    source_ip: str = "",
+    insured: bool = True,
+) -> Identified:
+    """Find the card's holder (a QR's holder the registry does not know is registered from
+    the card; a typed number must be known) and check their insurance for the visit."""
+    ensure_permission(principal, Permission.CHECK_IN)
+    facility = _facility_for(principal, facility_code)
+    if qr.strip():
+        scanned = register_from_scan(
+            qr=qr.strip(), actor=actor_of(principal), facility_code=facility.code,
+            source_ip=source_ip,
+        )  # fmt: skip
+        person, how, number = scanned.person, IdentifiedBy.CCCD_QR, scanned.card.citizen_id.number
+    elif citizen_id.strip():
+        found = lookup_by_citizen_id(
+            principal=principal, citizen_id=citizen_id.strip(), reason="check-in",
+            source_ip=source_ip, facility_code=facility.code, permission=Permission.CHECK_IN,
+        )  # fmt: skip
+        if found is None:
+            raise errors.not_registered()
+        person, how, number = found, IdentifiedBy.CITIZEN_ID, citizen_id.strip()
+    else:
+        raise errors.no_identity()
+    person = survivor_of(person)
+    if person.deceased:
+        raise errors.deceased()
+    day = clock.today()
+    existing = _open_visit(facility, person, day)
+    if existing is not None:
+        again = _again(existing)
+        return Identified(facility, person, how, number, again.eligibility, [], again)
+    eligibility = _eligibility(principal, facility, person) if insured else None
+    clinics = clinics_for(facility, person, day)
+    return Identified(facility, person, how, number, eligibility, clinics, None)
+
+
+def check_in_with_cccd(
+    *,
+    principal: object,
+    facility_code: str,
+    clinic_code: str,
+    qr: str = "",
+    citizen_id: str = "",
+    channel: Channel = Channel.KIOSK,
+    declared_groups: Iterable[str] = (),
+    started_at: dt.datetime | None = None,
+    source_ip: str = "",
+) -> CheckIn:
+    """Identify the card's holder and check them in to `clinic_code` in one step (a
+    hospital's system, a desk that knows the clinic already)."""
+    found = identify(
+        principal=principal, facility_code=facility_code, qr=qr, citizen_id=citizen_id,
+        source_ip=source_ip,
+    )  # fmt: skip
+    if found.open_visit is not None:
+        return found.open_visit
+    return check_in_person(
+        principal=principal, facility=found.facility, person=found.person,
+        clinic_code=clinic_code, channel=channel, identified_by=found.identified_by,
+        document_number=found.document_number, declared_groups=declared_groups,
+        started_at=started_at, eligibility=found.eligibility,
+    )  # fmt: skip
+
+
+def check_in_known(
+    *,
+    principal: object,
+    facility_code: str,
+    person_id: int,
+    clinic_code: str,
+    identified_by: str,
+    document_number: str,
+    check_id: int | None,
+    started_at: dt.datetime | None = None,
+) -> CheckIn:
+    """The kiosk's second step: the person it identified a moment ago (carried in a signed
+    pass) goes to the clinic chosen, with the insurance check already made."""
+    facility = _facility_for(principal, facility_code)
+    person = Person.objects.filter(pk=person_id).first()
+    if person is None:
+        raise errors.visit_not_found()
+    eligibility = eligibility_of(check_id=check_id) if check_id is not None else None
+    return check_in_person(
+        principal=principal, facility=facility, person=person, clinic_code=clinic_code,
+        channel=Channel.KIOSK, identified_by=IdentifiedBy(identified_by),
+        document_number=document_number, started_at=started_at, eligibility=eligibility,
+    )  # fmt: skip
+
+
+def check_in_at_desk(
+    *,
+    principal: object,
+    facility_code: str,
+    clinic_code: str,
+    scan: str = "",
+    person_id: str = "",
+    declared_groups: Iterable[str] = (),
+    follow_up_slip: str = "",
+    insured: bool = True,
+    source_ip: str = "",
+) -> CheckIn:
+    """The desk: a card scanned or typed, or a person registered a moment ago (a walk-in
+    without a card: a child on a guardian's ID, a foreigner, an unknown person), with
+    declared priority groups, a follow-up slip, or no insurance check (fee-paying)."""
+    ensure_permission(principal, Permission.RECEPTION_DESK)
+    text = scan.strip()
+    if text:
+        found = identify(
+            principal=principal, facility_code=facility_code,
+            qr=text if "|" in text else "", citizen_id="" if "|" in text else text,
+            source_ip=source_ip, insured=insured,
+        )  # fmt: skip
+        if found.open_visit is not None:
+            return found.open_visit
+        facility, person, how = found.facility, found.person, found.identified_by
+        number, eligibility = found.document_number, found.eligibility
+    elif person_id.strip().isdigit():
+        facility = _facility_for(principal, facility_code)
+        known = Person.objects.filter(pk=int(person_id)).first()
+        if known is None:
+            raise errors.person_required()
+        person, how, number, eligibility = known, IdentifiedBy.UNIDENTIFIED, "", None
+    else:
+        raise errors.person_required()
+    return check_in_person(
+        principal=principal, facility=facility, person=person, clinic_code=clinic_code,
+        channel=Channel.DESK, identified_by=how, document_number=number,
+        declared_groups=declared_groups, follow_up_slip=follow_up_slip, insured=insured,
+        eligibility=eligibility,
+    )  # fmt: skip
+
+
+def check_in_person(
+    *,
+    principal: object,
+    facility: Facility,
+    person: Person,
+    clinic_code: str,
+    channel: Channel,
+    identified_by: IdentifiedBy,
+    document_number: str = "",
+    guardian: Person | None = None,
+    follow_up_slip: str = "",
+    declared_groups: Iterable[str] = (),
+    insured: bool = True,
+    started_at: dt.datetime | None = None,
+    eligibility: EligibilityResult | None = None,
+) -> CheckIn:
+    """Open a visit for a known person: the ticket in the chosen clinic's least busy room.
+    `insured=False` (a fee-paying patient, a foreigner) skips the insurance check;
+    `eligibility` is a check made a moment ago while identifying the person."""
+    ensure_permission(principal, Permission.CHECK_IN)
+    if not acts_at(principal, facility.pk):
+        raise errors.facility_not_found()
+    person = survivor_of(person)
+    if person.deceased:
+        raise errors.deceased()
+    day = clock.today()
+    groups = _priority_groups(person, day, declared_groups)
+    existing = _open_visit(facility, person, day)
+    if existing is not None:
+        return _again(existing)
+    clinic = _clinic(facility, clinic_code)
+    if not suits(clinic, person, day):
+        raise errors.clinic_unsuited(clinic.name)
+    room = least_busy_room(clinic)
+    if not insured:
+        eligibility = None
+    elif eligibility is None:
+        eligibility = _eligibility(principal, facility, person)
+    priority = _priority_of(groups)
+    now = clock.now()
+    try:
+        with transaction.atomic():
+            visit = Visit.objects.create(
+                facility=facility, person=person, token=secrets.token_urlsafe(16), day=day,
+                prefix=PREFIX[priority], number=_next_number(facility, day, PREFIX[priority]),
+                priority=priority, priority_groups=[str(g) for g in groups], channel=channel,
+                identified_by=identified_by, document_number=document_number[:20],
+                guardian=guardian, follow_up_slip=follow_up_slip[:40],
+                eligibility_check_id=eligibility.check_id if eligibility else None,
+                started_at=started_at if started_at and started_at <= now else None,
+                checked_in_at=now, checked_in_by=actor_of(principal),
+            )  # fmt: skip
+            entry = QueueEntry.objects.create(
+                visit=visit, facility=facility, department=clinic, service_point=room, step=1,
+                state=EntryState.WAITING, priority=priority, entered_at=now,
+            )  # fmt: skip
+            visit.claim_checkin = checkin_record(visit, person, eligibility)
+            visit.save(update_fields=["claim_checkin"])
+    except IntegrityError:
+        # Another kiosk or tap opened this person's visit a moment ago: that one is theirs.
+        existing = _open_visit(facility, person, day)
+        if existing is None:
+            raise
+        return _again(existing)
+    return CheckIn(visit, entry, eligibility, estimate_wait(entry), again=False)
+
+
+def _eligibility(principal: object, facility: Facility, person: Person) -> EligibilityResult:
+    """Outside the visit's transaction: the gateway may take seconds, and the check keeps
+    its own row (re-checked in the background when the gateway is down)."""
+    name, staff_id = staff_identity(principal)
+    if not staff_id:  # a kiosk or a hospital's system: the operator registered for it
+        name, staff_id = kiosk_staff()
+    return check_eligibility(
+        person=person, facility=facility, staff_name=name, staff_citizen_id=staff_id
+    )
+
+
+def _facility_for(principal: object, code: str) -> Facility:
+    facility = facility_by_code(code)
+    if not acts_at(principal, facility.pk):
+        raise errors.facility_not_found()  # as if it did not exist: no probing of others
+    return facility
+
+
+def _clinic(facility: Facility, code: str) -> Department:
+    for clinic in clinics_of(facility):
+        if clinic.code == code:
+            return clinic
+    raise errors.clinic_not_found(code)
+
+
+def _priority_groups(person: Person, day: dt.date, declared: Iterable[str]) -> list[PriorityGroup]:
+    groups = age_groups(person, day)
+    for value in declared:
+        if value not in PriorityGroup.values or PriorityGroup(value) not in DECLARED_GROUPS:
+            raise errors.bad_priority_group(value)
+        if PriorityGroup(value) not in groups:
+            groups.append(PriorityGroup(value))
+    return groups
+
+
+def _priority_of(groups: list[PriorityGroup]) -> Priority:
+    if PriorityGroup.EMERGENCY in groups:
+        return Priority.EMERGENCY
+    return Priority.PRIORITY if groups else Priority.NORMAL
+
+
+def _next_number(facility: Facility, day: dt.date, prefix: str) -> int:
+    """The next ticket number of the day: one row per facility, day and prefix, bumped in
+    place (an UPDATE takes the row's lock, so two check-ins never get the same number)."""
+    sequence, _ = TicketSequence.objects.get_or_create(facility=facility, day=day, prefix=prefix)
+    TicketSequence.objects.filter(pk=sequence.pk).update(last=F("last") + 1)
+    return TicketSequence.objects.values_list("last", flat=True).get(pk=sequence.pk)
+
+
+def _open_visit(facility: Facility, person: Person, day: dt.date) -> Visit | None:
+    """The person's open visit here today. One left open from an earlier day is closed: the
+    hospital's day is over, and the new one must not be blocked by it."""
+    visit = Visit.objects.filter(facility=facility, person=person, status=VisitStatus.OPEN).first()
+    if visit is None or visit.day == day:
+        return visit
+    close_stale_visit(visit=visit)
+    return None
+
+
+def _again(visit: Visit) -> CheckIn:
+    entry = visit.entries.order_by("-step").first()
+    assert entry is not None  # every visit is made with its first entry
+    eligibility = (
+        eligibility_of(check_id=visit.eligibility_check_id)
+        if visit.eligibility_check_id is not None
+        else None
+    )
+    return CheckIn(visit, entry, eligibility, estimate_wait(entry), again=True)

@@ -1,0 +1,335 @@
+"""Reception's pages: the kiosk (scan → confirm and choose a clinic → ticket: three
+screens), the resident's live ticket, the hall's display boards (server-sent events) and a
+room's or counter's calling screen. Thin: each calls one service or selector."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import io
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import asdict
+from typing import Any
+
+import segno
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.core import signing
+from django.core.handlers.asgi import ASGIRequest
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from cityhealth.core import clock
+from cityhealth.core.access import page_requires
+from cityhealth.core.errors import DomainError
+from cityhealth.core.roles import Permission
+from cityhealth.people.selectors import mask_name
+from cityhealth.reception import errors, selectors, services
+from cityhealth.reception.enums import DECLARED_GROUPS, Channel, PriorityGroup
+
+logger = logging.getLogger(__name__)
+POLL_SECONDS = 1.0
+STREAM_SECONDS = 300  # a board reconnects every five minutes (EventSource does it itself)
+PASS_MAX_AGE = 300  # seconds between identifying at the kiosk and choosing the clinic
+_SALT = "reception.kiosk"
+
+
+def _language(request: HttpRequest) -> str:
+    return getattr(request, "LANGUAGE_CODE", "vi") or "vi"
+
+
+def _ip(request: HttpRequest) -> str:
+    return str(request.META.get("REMOTE_ADDR", ""))
+
+
+# --- the kiosk ---------------------------------------------------------------------------------
+
+
+@require_GET
+@page_requires(Permission.CHECK_IN)
+def kiosk(request: HttpRequest, facility: str) -> HttpResponse:
+    """Screen 1: scan the card's QR (a scanner types it and Enter) or type the number.
+    `?new=1` (the last resident is done) forgets the language they picked: the next one is
+    greeted in Vietnamese again."""
+    place = services.facility_by_code(facility)
+    if request.GET.get("new"):
+        response = redirect("reception:kiosk", facility=place.code)
+        response.delete_cookie(settings.LANGUAGE_COOKIE_NAME)
+        return response
+    return render(request, "reception/kiosk_scan.html", {"facility": place})
+
+
+@require_POST
+@page_requires(Permission.CHECK_IN)
+def kiosk_identify(request: HttpRequest, facility: str) -> HttpResponse:
+    """Screen 2: who we found (masked name, birth year), their insurance in plain words,
+    and the clinics they may choose. A person already checked in gets their ticket."""
+    place = services.facility_by_code(facility)
+    started = request.POST.get("started", "")
+    text = request.POST.get("scan", "").strip()
+    digits = text.replace(" ", "")
+    try:
+        found = services.identify(
+            principal=request.user, facility_code=place.code,
+            qr=text if "|" in text else "",
+            citizen_id=digits if "|" not in text else "",
+            source_ip=_ip(request),
+        )  # fmt: skip
+    except DomainError as error:
+        context = {"facility": place, "error": error.message(_language(request))}
+        return render(request, "reception/kiosk_scan.html", context)
+    if found.open_visit is not None:
+        return redirect(
+            "reception:kiosk_ticket", facility=place.code, token=found.open_visit.visit.token
+        )
+    ticket_pass = signing.dumps(
+        {
+            "person": found.person.pk,
+            "facility": place.code,
+            "how": found.identified_by,
+            "number": found.document_number,
+            "check": found.eligibility.check_id if found.eligibility else None,
+            "started": started,
+        },
+        salt=_SALT,
+    )
+    english = _language(request).startswith("en")
+    eligibility = found.eligibility
+    return render(
+        request,
+        "reception/kiosk_confirm.html",
+        {
+            "facility": place,
+            "name": mask_name(found.person.full_name),
+            "birth_year": found.person.birth_year,
+            "insurance": eligibility,
+            "insurance_words": (
+                (eligibility.resident_en if english else eligibility.resident_vi)
+                if eligibility
+                else ""
+            ),
+            "clinics": found.clinics,
+            "pass": ticket_pass,
+        },
+    )
+
+
+@require_POST
+@page_requires(Permission.CHECK_IN)
+def kiosk_check_in(request: HttpRequest, facility: str) -> HttpResponse:
+    """Screen 2 → 3: the clinic chosen; a double tap gives the same ticket."""
+    place = services.facility_by_code(facility)
+    try:
+        data = signing.loads(request.POST.get("pass", ""), salt=_SALT, max_age=PASS_MAX_AGE)
+    except signing.BadSignature:
+        return render(
+            request,
+            "reception/kiosk_scan.html",
+            {"facility": place, "error": errors.kiosk_pass_expired().message(_language(request))},
+        )
+    try:
+        done = services.check_in_known(
+            principal=request.user, facility_code=place.code, person_id=int(data["person"]),
+            clinic_code=request.POST.get("clinic", ""), identified_by=data["how"],
+            document_number=data["number"], check_id=data["check"],
+            started_at=_started(data.get("started", "")),
+        )  # fmt: skip
+    except DomainError as error:
+        context = {"facility": place, "error": error.message(_language(request))}
+        return render(request, "reception/kiosk_scan.html", context)
+    return redirect("reception:kiosk_ticket", facility=place.code, token=done.visit.token)
+
+
+def _started(text: str) -> dt.datetime | None:
+    """The instant the first screen was touched (milliseconds since the epoch, from the
+    kiosk's page); None if absent or not believable."""
+    try:
+        started = dt.datetime.fromtimestamp(int(text) / 1000, tz=dt.UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+    age = (clock.now() - started).total_seconds()
+    return started if 0 <= age <= 3600 else None
+
+
+@require_GET
+@page_requires(Permission.CHECK_IN)
+def kiosk_ticket(request: HttpRequest, facility: str, token: str) -> HttpResponse:
+    """Screen 3: the ticket, printable, with a QR that opens its live state on a phone."""
+    state = selectors.ticket_by_token(token)
+    url = request.build_absolute_uri(reverse("reception:ticket", kwargs={"token": token}))
+    return render(
+        request,
+        "reception/kiosk_ticket.html",
+        {"facility_code": facility, "ticket": state, "qr_svg": _qr_svg(url), "url": url},
+    )
+
+
+def _qr_svg(url: str) -> str:
+    out = io.BytesIO()
+    segno.make(url, error="m").save(out, kind="svg", scale=5, border=2, xmldecl=False)
+    return out.getvalue().decode()
+
+
+# --- the resident's ticket -------------------------------------------------------------------
+
+
+@require_GET
+def ticket(request: HttpRequest, token: str) -> HttpResponse:
+    """The live ticket on the resident's phone: no sign-in, the link is the key; no name."""
+    state = selectors.ticket_by_token(token)
+    if request.GET.get("format") == "json":
+        return HttpResponse(json.dumps(asdict(state)), content_type="application/json")
+    return render(request, "reception/ticket.html", {"ticket": state, "token": token})
+
+
+# --- display boards --------------------------------------------------------------------------
+
+
+@require_GET
+def board(request: HttpRequest, facility: str, area: str) -> HttpResponse:
+    """A hall's board: tickets called (large) and those waiting, names masked."""
+    place = services.facility_by_code(facility)
+    codes = selectors.area_departments(facility=place, area=area)
+    rows = selectors.board_rows(facility=place, department_codes=codes)
+    return render(
+        request,
+        "reception/board.html",
+        {"facility": place, "area": area, "rows": rows},
+    )
+
+
+def _board_chunk(facility: str, area: str, last: str) -> tuple[str, str]:
+    place = services.facility_by_code(facility)
+    codes = selectors.area_departments(facility=place, area=area)
+    version = selectors.board_version(facility=place, department_codes=codes)
+    if version == last:
+        return version, ""
+    rows = [asdict(row) for row in selectors.board_rows(facility=place, department_codes=codes)]
+    return version, f"event: board\ndata: {json.dumps(rows, ensure_ascii=False)}\n\n"
+
+
+async def _board_async(facility: str, area: str, once: bool) -> AsyncIterator[str]:
+    last, ends = "", time.monotonic() + STREAM_SECONDS
+    while True:
+        try:
+            last, chunk = await sync_to_async(_board_chunk)(facility, area, last)
+        except Exception:  # the database went away: end, the browser reconnects
+            logger.warning("board stream ended by an error", exc_info=True)
+            return
+        yield chunk or ": still here\n\n"
+        if once or time.monotonic() > ends:
+            return
+        await asyncio.sleep(POLL_SECONDS)
+
+
+def _board_sync(facility: str, area: str, once: bool) -> Iterator[str]:
+    last, ends = "", time.monotonic() + STREAM_SECONDS
+    while True:
+        try:
+            last, chunk = _board_chunk(facility, area, last)
+        except Exception:  # as above
+            logger.warning("board stream ended by an error", exc_info=True)
+            return
+        yield chunk or ": still here\n\n"
+        if once or time.monotonic() > ends:
+            return
+        time.sleep(POLL_SECONDS)
+
+
+@require_GET
+def board_events(request: HttpRequest, facility: str, area: str) -> StreamingHttpResponse:
+    """Server-sent events: the board's rows whenever they change."""
+    services.facility_by_code(facility)  # 404 for an unknown hospital before streaming
+    once = request.GET.get("once") == "1"
+    stream = (
+        _board_async(facility, area, once)
+        if isinstance(request, ASGIRequest)
+        else _board_sync(facility, area, once)
+    )
+    response = StreamingHttpResponse(stream, content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response
+
+
+# --- a room or counter -----------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@page_requires(Permission.CALL_PATIENTS)
+def point(request: HttpRequest, point_id: int) -> HttpResponse:
+    """A room's or counter's screen: the patient called, those waiting, and the actions."""
+    error = ""
+    if request.method == "POST":
+        try:
+            _act(request, point_id)
+        except DomainError as refused:
+            error = refused.message(_language(request))
+        else:
+            return redirect("reception:point", point_id=point_id)
+    place, entries = selectors.point_queue(principal=request.user, service_point_id=point_id)
+    departments = selectors.departments_of(facility_id=place.department.facility_id)
+    return render(
+        request,
+        "reception/point.html",
+        {"point": place, "entries": entries, "departments": departments, "error": error},
+    )
+
+
+def _act(request: HttpRequest, point_id: int) -> None:
+    action = request.POST.get("action", "")
+    entry_id = int(request.POST.get("entry") or 0)
+    if action == "call_next":
+        services.call_next(principal=request.user, service_point_id=point_id)
+    elif action == "recall":
+        services.recall(principal=request.user, entry_id=entry_id)
+    elif action == "no_show":
+        services.mark_no_show(principal=request.user, entry_id=entry_id)
+    elif action == "send":
+        services.send_to(
+            principal=request.user, entry_id=entry_id,
+            department_code=request.POST.get("department", ""),
+        )  # fmt: skip
+    elif action == "finish":
+        services.finish_visit(principal=request.user, entry_id=entry_id)
+    else:
+        raise errors.unknown_action()
+
+
+# --- the reception desk ----------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@page_requires(Permission.RECEPTION_DESK)
+def desk(request: HttpRequest) -> HttpResponse:
+    """The desk: the kiosk's check-in plus what only staff may do (declared priority groups,
+    a follow-up slip, no insurance check for a fee-paying patient). Walk-ins without a card
+    are registered in the person registry first (a child on a guardian's ID, a foreigner
+    with a passport, an unknown person)."""
+    context: dict[str, Any] = {
+        "groups": [(g.value, g.label) for g in DECLARED_GROUPS],
+        "facilities": selectors.facilities_of(principal=request.user),
+    }
+    if request.method == "POST":
+        form = request.POST
+        context["form"] = form
+        try:
+            done = services.check_in_at_desk(
+                principal=request.user, facility_code=form.get("facility", ""),
+                scan=form.get("scan", ""), person_id=form.get("person", ""),
+                clinic_code=form.get("clinic", ""),
+                declared_groups=[g for g in form.getlist("groups") if g in PriorityGroup.values],
+                follow_up_slip=form.get("follow_up_slip", ""), insured=form.get("fee") != "1",
+                source_ip=_ip(request),
+            )  # fmt: skip
+        except DomainError as error:
+            context["error"] = error.message(_language(request))
+            return render(request, "reception/desk.html", context)
+        context["done"] = done
+        context["channel"] = Channel.DESK
+    return render(request, "reception/desk.html", context)

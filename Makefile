@@ -30,11 +30,15 @@ $(STAMP_NPM): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# Debian's Chromium for the browser tests (Playwright drives it; it downloads no browser).
+# Debian's Chromium for the browser tests (Playwright drives it; it downloads no browser),
+# and wrk, the HTTP load generator of the benchmarks.
 browser:
 	@command -v chromium >/dev/null || { \
 	  echo "installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@command -v wrk >/dev/null || { \
+	  echo "installing Debian's wrk for the benchmarks"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 
 messages: $(STAMP_PY)
 	$(BIN)/cityhealth compile_translations
@@ -89,7 +93,7 @@ test-postgres: install browser
 	  echo "PostgreSQL not reachable at $(PG_TEST_URL): PostgreSQL run skipped (set CITYHEALTH_REQUIRE_POSTGRES=1 to fail instead)"; \
 	fi
 
-bench-smoke: install
+bench-smoke: install browser
 	$(BIN)/python bench/foundation.py --smoke
 	$(BIN)/python bench/people_population.py --smoke
 	$(BIN)/python bench/people_lookup.py --smoke
@@ -102,6 +106,9 @@ bench-smoke: install
 	$(BIN)/python bench/fhir_validation.py --smoke
 	$(BIN)/python bench/fhir_export.py --smoke
 	$(BIN)/python bench/fhir_http.py --smoke
+	$(BIN)/python bench/insurance_gateway.py --smoke
+	$(BIN)/python bench/reception_staffing.py --smoke
+	$(BIN)/python bench/reception_checkin.py --smoke
 
 test: install lint typecheck importlint migrations-check test-sqlite test-postgres bench-smoke
 

@@ -74,7 +74,9 @@ def _registry(persons: int, seed: int) -> list[tuple[str, str, str]]:
     return made
 
 
-def _run(client: object, cards: list[tuple[str, str, str]], seconds: float, threads: int, seed: int) -> None:
+def _run(
+    client: object, cards: list[tuple[str, str, str]], seconds: float, threads: int, seed: int
+) -> None:
     from cityhealth.insurance.gateway import Account, VssClient
     from cityhealth.insurance.types import CardQuery
 

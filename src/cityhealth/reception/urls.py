@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cityhealth.reception import views
+from cityhealth.reception import staffing_views, views
 
 app_name = "reception"
 
@@ -14,4 +14,5 @@ urlpatterns = [
     path("board/<str:facility>/<str:area>/events/", views.board_events, name="board_events"),
     path("points/<int:point_id>/", views.point, name="point"),
     path("desk/", views.desk, name="desk"),
+    path("staffing/", staffing_views.staffing_page, name="staffing"),
 ]

@@ -7,6 +7,7 @@ give the same ticket back (a partial unique constraint decides races), never a s
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from django.db.models import F
 from cityhealth.accounts.selectors import actor_of, acts_at, staff_identity
 from cityhealth.core import clock
 from cityhealth.core.access import ensure_permission
+from cityhealth.core.errors import InvalidInput
 from cityhealth.core.roles import Permission
 from cityhealth.facilities.models import Department, Facility
 from cityhealth.insurance.selectors import eligibility_of, kiosk_staff
@@ -42,6 +44,7 @@ from cityhealth.reception.services.queues import close_stale_visit, least_busy_r
 from cityhealth.reception.waits import estimate_wait
 
 PREFIX = {Priority.NORMAL: "A", Priority.PRIORITY: "U", Priority.EMERGENCY: "C"}
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -279,15 +282,21 @@ def check_in_person(
     return CheckIn(visit, entry, eligibility, estimate_wait(entry), again=False)
 
 
-def _eligibility(principal: object, facility: Facility, person: Person) -> EligibilityResult:
+def _eligibility(principal: object, facility: Facility, person: Person) -> EligibilityResult | None:
     """Outside the visit's transaction: the gateway may take seconds, and the check keeps
-    its own row (re-checked in the background when the gateway is down)."""
+    its own row (re-checked in the background when the gateway is down). What cannot be
+    checked at all (a hospital without its BHYT code, a person with neither card nor ID)
+    does not stop the visit: it goes on unchecked, as a fee-paying one would."""
     name, staff_id = staff_identity(principal)
     if not staff_id:  # a kiosk or a hospital's system: the operator registered for it
         name, staff_id = kiosk_staff()
-    return check_eligibility(
-        person=person, facility=facility, staff_name=name, staff_citizen_id=staff_id
-    )
+    try:
+        return check_eligibility(
+            person=person, facility=facility, staff_name=name, staff_citizen_id=staff_id
+        )
+    except InvalidInput as unchecked:
+        logger.warning("check-in at %s without an insurance check: %s", facility.code, unchecked)
+        return None
 
 
 def _facility_for(principal: object, code: str) -> Facility:

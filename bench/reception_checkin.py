@@ -106,7 +106,8 @@ def residents(count: int, seed: int) -> list[tuple[str, bool]]:
     pairs = pairs[:count]
     persons = Person.objects.in_bulk([pk for _, pk in pairs])
     today = clock.today()
-    return [(number, (age_on(persons[pk], today) or 99) < CHILD_AGE) for number, pk in pairs]
+    ages = [(number, age_on(persons[pk], today)) for number, pk in pairs]
+    return [(number, age is not None and age < CHILD_AGE) for number, age in ages]
 
 
 def bodies(people: list[tuple[str, bool]]) -> list[str]:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from cityhealth.facilities.enums import DepartmentKind, Specialty
+from cityhealth.facilities.enums import Specialty
 from cityhealth.facilities.models import Department, Facility
 from cityhealth.people.enums import DatePrecision, Sex
 from cityhealth.people.models import Person
+from cityhealth.reception.directory import clinics_of
 from cityhealth.reception.enums import PriorityGroup
 
 # Children under 16 are seen by paediatrics in Vietnamese hospitals; the adult medical
@@ -63,14 +64,6 @@ def suits(department: Department, person: Person, day: dt.date) -> bool:
     if age is not None and age >= CHILD_AGE and specialty in _CHILDREN_ONLY:
         return False
     return not (specialty in _WOMEN_ONLY and person.sex == Sex.MALE)
-
-
-def clinics_of(facility: Facility) -> list[Department]:
-    return list(
-        Department.objects.filter(facility=facility, kind=DepartmentKind.CLINIC).order_by(
-            "position", "code"
-        )
-    )
 
 
 def clinics_for(facility: Facility, person: Person, day: dt.date) -> list[Department]:

@@ -78,7 +78,7 @@ def kiosk_identify(request: HttpRequest, facility: str) -> HttpResponse:
             principal=request.user, facility_code=place.code,
             qr=text if "|" in text else "",
             citizen_id=digits if "|" not in text else "",
-            source_ip=_ip(request),
+            source_ip=_ip(request), with_clinics=True,
         )  # fmt: skip
     except DomainError as error:
         context = {"facility": place, "error": error.message(_language(request))}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import statistics
+import time
 
 from django.db.models import Q
 
@@ -26,10 +27,23 @@ DEFAULT_MINUTES = {
     DepartmentKind.RECEPTION: 2.0,
 }
 MEASURED_AFTER = 5  # served patients today before their median replaces the default
+SERVICE_KEEP_SECONDS = 30.0
+_service_kept: dict[int, tuple[float, float]] = {}
 
 
 def service_minutes(department: Department) -> float:
-    """Median minutes from call to end over today's served entries of the queue."""
+    """Median minutes from call to end over today's served entries of the queue, worked out
+    again at most every `SERVICE_KEEP_SECONDS` per process (every check-in asks it)."""
+    now = time.monotonic()
+    kept = _service_kept.get(department.pk)
+    if kept is not None and kept[0] > now:
+        return kept[1]
+    minutes = _measured_minutes(department)
+    _service_kept[department.pk] = (now + SERVICE_KEEP_SECONDS, minutes)
+    return minutes
+
+
+def _measured_minutes(department: Department) -> float:
     day_start = clock.local_now().replace(hour=0, minute=0, second=0, microsecond=0)
     spans = [
         (ended - called).total_seconds() / 60

@@ -12,8 +12,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 
 from cityhealth.accounts.selectors import actor_of, acts_at, staff_identity
 from cityhealth.core import clock
@@ -28,7 +27,8 @@ from cityhealth.people.models import Person
 from cityhealth.people.selectors import lookup_by_citizen_id, survivor_of
 from cityhealth.people.services import register_from_scan
 from cityhealth.reception import errors
-from cityhealth.reception.clinics import age_groups, clinics_for, clinics_of, suits
+from cityhealth.reception.clinics import age_groups, clinics_for, suits
+from cityhealth.reception.directory import active_facility, clinics_of
 from cityhealth.reception.enums import (
     DECLARED_GROUPS,
     Channel,
@@ -57,7 +57,7 @@ class CheckIn:
 
 
 def facility_by_code(code: str) -> Facility:
-    facility = Facility.objects.filter(code=code[:20], is_active=True).first()
+    facility = active_facility(code)
     if facility is None:
         raise errors.facility_not_found()
     return facility
@@ -85,6 +85,7 @@ def identify(
     citizen_id: str = "",
     source_ip: str = "",
     insured: bool = True,
+    with_clinics: bool = False,
 ) -> Identified:
     """Find the card's holder (a QR's holder the registry does not know is registered from
     the card; a typed number must be known) and check their insurance for the visit."""
@@ -115,7 +116,7 @@ def identify(
         again = _again(existing)
         return Identified(facility, person, how, number, again.eligibility, [], again)
     eligibility = _eligibility(principal, facility, person) if insured else None
-    clinics = clinics_for(facility, person, day)
+    clinics = clinics_for(facility, person, day) if with_clinics else []
     return Identified(facility, person, how, number, eligibility, clinics, None)
 
 
@@ -143,7 +144,8 @@ def check_in_with_cccd(
         principal=principal, facility=found.facility, person=found.person,
         clinic_code=clinic_code, channel=channel, identified_by=found.identified_by,
         document_number=found.document_number, declared_groups=declared_groups,
-        started_at=started_at, eligibility=found.eligibility,
+        started_at=started_at, eligibility=found.eligibility, none_open=True,
+        insured=found.eligibility is not None,  # could not be checked a moment ago: not again
     )  # fmt: skip
 
 
@@ -211,7 +213,7 @@ def check_in_at_desk(
         principal=principal, facility=facility, person=person, clinic_code=clinic_code,
         channel=Channel.DESK, identified_by=how, document_number=number,
         declared_groups=declared_groups, follow_up_slip=follow_up_slip, insured=insured,
-        eligibility=eligibility,
+        eligibility=eligibility, none_open=bool(text),
     )  # fmt: skip
 
 
@@ -230,10 +232,12 @@ def check_in_person(
     insured: bool = True,
     started_at: dt.datetime | None = None,
     eligibility: EligibilityResult | None = None,
+    none_open: bool = False,
 ) -> CheckIn:
     """Open a visit for a known person: the ticket in the chosen clinic's least busy room.
     `insured=False` (a fee-paying patient, a foreigner) skips the insurance check;
-    `eligibility` is a check made a moment ago while identifying the person."""
+    `eligibility` is a check made a moment ago while identifying the person; `none_open`:
+    the caller has just found no open visit (the unique constraint still decides a race)."""
     ensure_permission(principal, Permission.CHECK_IN)
     if not acts_at(principal, facility.pk):
         raise errors.facility_not_found()
@@ -242,7 +246,7 @@ def check_in_person(
         raise errors.deceased()
     day = clock.today()
     groups = _priority_groups(person, day, declared_groups)
-    existing = _open_visit(facility, person, day)
+    existing = None if none_open else _open_visit(facility, person, day)
     if existing is not None:
         return _again(existing)
     clinic = _clinic(facility, clinic_code)
@@ -257,7 +261,7 @@ def check_in_person(
     now = clock.now()
     try:
         with transaction.atomic():
-            visit = Visit.objects.create(
+            visit = Visit(
                 facility=facility, person=person, token=secrets.token_urlsafe(16), day=day,
                 prefix=PREFIX[priority], number=_next_number(facility, day, PREFIX[priority]),
                 priority=priority, priority_groups=[str(g) for g in groups], channel=channel,
@@ -267,12 +271,12 @@ def check_in_person(
                 started_at=started_at if started_at and started_at <= now else None,
                 checked_in_at=now, checked_in_by=actor_of(principal),
             )  # fmt: skip
+            visit.claim_checkin = checkin_record(visit, person, eligibility)
+            visit.save(force_insert=True)
             entry = QueueEntry.objects.create(
                 visit=visit, facility=facility, department=clinic, service_point=room, step=1,
                 state=EntryState.WAITING, priority=priority, entered_at=now,
             )  # fmt: skip
-            visit.claim_checkin = checkin_record(visit, person, eligibility)
-            visit.save(update_fields=["claim_checkin"])
     except IntegrityError:
         # Another kiosk or tap opened this person's visit a moment ago: that one is theirs.
         existing = _open_visit(facility, person, day)
@@ -330,11 +334,23 @@ def _priority_of(groups: list[PriorityGroup]) -> Priority:
 
 
 def _next_number(facility: Facility, day: dt.date, prefix: str) -> int:
-    """The next ticket number of the day: one row per facility, day and prefix, bumped in
-    place (an UPDATE takes the row's lock, so two check-ins never get the same number)."""
-    sequence, _ = TicketSequence.objects.get_or_create(facility=facility, day=day, prefix=prefix)
-    TicketSequence.objects.filter(pk=sequence.pk).update(last=F("last") + 1)
-    return TicketSequence.objects.values_list("last", flat=True).get(pk=sequence.pk)
+    """The next ticket number of the day: one row per facility, day and prefix, bumped and
+    read in one statement (the UPDATE holds the row's lock to the end of the visit's
+    transaction, so two check-ins never get the same number)."""
+    table = TicketSequence._meta.db_table
+    bump = (
+        f"UPDATE {table} SET last = last + 1 "  # noqa: S608 - the model's own table name
+        "WHERE facility_id = %s AND day = %s AND prefix = %s RETURNING last"
+    )
+    params = [facility.pk, connection.ops.adapt_datefield_value(day), prefix]
+    with connection.cursor() as cursor:
+        cursor.execute(bump, params)
+        row = cursor.fetchone()
+        if row is None:  # the first ticket of the day with this prefix
+            TicketSequence.objects.get_or_create(facility=facility, day=day, prefix=prefix)
+            cursor.execute(bump, params)
+            row = cursor.fetchone()
+    return int(row[0])
 
 
 def _open_visit(facility: Facility, person: Person, day: dt.date) -> Visit | None:

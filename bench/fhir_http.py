@@ -269,13 +269,21 @@ end
 def run_wrk(
     *, port: int, token: str, paths: list[str], connections: int, seconds: float, workdir: str
 ) -> Figures:
-    script = Path(workdir) / "fhir_http.lua"
-    script.write_text(
-        _WRK_SCRIPT % {"paths": ",".join(json.dumps(p) for p in paths), "token": token}
+    script = _WRK_SCRIPT % {"paths": ",".join(json.dumps(p) for p in paths), "token": token}
+    return run_wrk_script(
+        script, port=port, connections=connections, seconds=seconds, workdir=workdir
     )
+
+
+def run_wrk_script(
+    script: str, *, port: int, connections: int, seconds: float, workdir: str
+) -> Figures:
+    """Run `wrk` with a Lua script whose `done` writes the RESULT line these benches read."""
+    path = Path(workdir) / "bench.lua"
+    path.write_text(script)
     command = [
         "wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
-        "-s", str(script), f"http://127.0.0.1:{port}",
+        "-s", str(path), f"http://127.0.0.1:{port}",
     ]  # fmt: skip
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout  # noqa: S603
     match = re.search(r"^RESULT (\d+) (\d+) (\d+) ([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+)$", out, re.M)

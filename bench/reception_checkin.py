@@ -24,7 +24,6 @@ import os
 import random
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,7 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.emergency_avl import cpu_seconds, free_port, start_server
-from bench.fhir_http import fetch_token, postgres_cpu_seconds
+from bench.fhir_http import fetch_token, postgres_cpu_seconds, run_wrk_script
 from bench.people_population import machine_line, setup_django
 
 FLOOR_RATE, FLOOR_P99_MS = 200.0, 150.0
@@ -142,24 +141,17 @@ def bodies(people: list[tuple[str, bool]]) -> list[str]:
     return made
 
 
-def run_wrk(*, port: int, token: str, payloads: list[str], connections: int, seconds: float,
-            workdir: str) -> dict[str, float]:  # fmt: skip
-    script = Path(workdir) / "checkin.lua"
-    script.write_text(
-        _WRK_SCRIPT % {"bodies": ",".join(json.dumps(b) for b in payloads), "token": token}
+def run_wrk(
+    *, port: int, token: str, payloads: list[str], connections: int, seconds: float,
+    workdir: str,
+) -> dict[str, float]:  # fmt: skip
+    script = _WRK_SCRIPT % {"bodies": ",".join(json.dumps(b) for b in payloads), "token": token}
+    got = run_wrk_script(
+        script, port=port, connections=connections, seconds=seconds, workdir=workdir
     )
-    command = [
-        "wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
-        "-s", str(script), f"http://127.0.0.1:{port}",
-    ]  # fmt: skip
-    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout  # noqa: S603
-    match = re.search(r"^RESULT (\d+) (\d+) (\d+) ([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+)$", out, re.M)
-    if match is None:
-        raise SystemExit(f"wrk said:\n{out}")
-    requests, errors, micros = (int(match.group(i)) for i in (1, 2, 3))
-    p50, p95, p99, top = (float(match.group(i)) for i in (4, 5, 6, 7))
-    return {"requests": requests, "errors": errors, "seconds": micros / 1e6, "p50": p50,
-            "p95": p95, "p99": p99, "max": top}  # fmt: skip
+    return {"requests": got.requests, "errors": got.errors, "seconds": got.seconds,
+            "p50": got.latencies_ms[50], "p95": got.latencies_ms[95],
+            "p99": got.latencies_ms[99], "max": got.latencies_ms[100]}  # fmt: skip
 
 
 def smoke_data(persons: int) -> None:

@@ -116,6 +116,17 @@ def _audit_chain_head(request: pytest.FixtureRequest) -> None:
     _restore_audit_head()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_process_caches() -> None:
+    """Caches a process keeps of slow-changing data (reception's copy of the hospitals'
+    layout, a queue's service time) are emptied before each test: a test's rollback or flush
+    changes the database under them without the signals production changes send."""
+    from cityhealth.reception import directory, waits
+
+    directory.forget()
+    waits.forget()
+
+
 @pytest.fixture
 def make_staff(db: None) -> Callable[..., User]:
     """make_staff(Role.CASHIER) → a saved user holding that role city-wide."""

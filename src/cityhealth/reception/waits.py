@@ -31,6 +31,10 @@ SERVICE_KEEP_SECONDS = 30.0
 _service_kept: dict[int, tuple[float, float]] = {}
 
 
+def forget() -> None:
+    _service_kept.clear()
+
+
 def service_minutes(department: Department) -> float:
     """Median minutes from call to end over today's served entries of the queue, worked out
     again at most every `SERVICE_KEEP_SECONDS` per process (every check-in asks it)."""

@@ -95,6 +95,7 @@ def test_scan_to_ticket_in_three_screens_and_the_board_follows(
 
     kiosk = _signed_in(browser, live_server, "/reception/kiosk/BV-TEST/")
     screens = 1
+    kiosk.wait_for_function("window.kioskReady === true")
     # A scanner types the QR's text into the focused field, then Enter.
     kiosk.keyboard.type(WOMAN_CARD)
     kiosk.keyboard.press("Enter")

@@ -5,11 +5,9 @@ in the least busy room, insurance checked on the way, and the XML0 record kept."
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from cityhealth.core import clock
 from cityhealth.core.errors import InvalidInput, NotFound
@@ -26,7 +24,6 @@ from cityhealth.reception.tests.conftest import (
     MAN_CARD,
     WOMAN,
     WOMAN_CARD,
-    make_small_hospital,
 )
 
 pytestmark = pytest.mark.django_db(transaction=False)
@@ -210,40 +207,6 @@ def test_the_check_in_record_has_the_xml0_fields(hospital, receptionist):
     xml = checkin_xml(record).decode()
     assert "<TRANG_THAI_KCB><MA_LK>" in xml
     assert "<HO_TEN>Trần Thị Minh Anh</HO_TEN>" in xml
-
-
-@pytest.mark.postgres_only
-@pytest.mark.django_db(transaction=True)
-def test_two_kiosks_scanning_one_card_at_once_make_one_visit(receptionist):
-    make_small_hospital()
-    results: list[Any] = []
-    barrier = threading.Barrier(2)
-
-    def kiosk() -> None:
-        try:
-            barrier.wait()
-            with clock.frozen_at(MORNING):
-                results.append(
-                    services.check_in_with_cccd(
-                        principal=receptionist,
-                        facility_code="BV-TEST",
-                        clinic_code="CLINIC-INTERNAL",
-                        qr=WOMAN_CARD,
-                    )
-                )
-        except Exception as error:
-            results.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=kiosk) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    visits = {r.visit.pk for r in results if isinstance(r, services.CheckIn)}
-    assert len(visits) == 1, results
-    assert Visit.objects.count() == 1
 
 
 def test_errors_say_what_to_do_in_both_languages():

@@ -4,11 +4,9 @@ the journey under the same ticket, end the visit; two staff calling at once get 
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from cityhealth.core import clock
 from cityhealth.core.errors import Conflict, InvalidInput, NotFound
@@ -21,7 +19,6 @@ from cityhealth.reception.tests.conftest import (
     HOSPITAL,
     MAN_CARD,
     WOMAN_CARD,
-    make_small_hospital,
 )
 
 pytestmark = pytest.mark.django_db
@@ -171,34 +168,3 @@ def test_staff_of_another_hospital_see_no_queue_here(hospital, receptionist, mak
         services.call_next(principal=stranger, service_point_id=room.pk)
     with pytest.raises(NotFound):
         services.recall(principal=stranger, entry_id=done.entry.pk)
-
-
-@pytest.mark.postgres_only
-@pytest.mark.django_db(transaction=True)
-def test_two_counters_calling_at_once_get_two_patients(receptionist, clinician):
-    make_small_hospital()
-    for n, card in enumerate((WOMAN_CARD, MAN_CARD, ELDER_CARD)):
-        visit = scan(receptionist, card, minute=n, facility="BV-TEST")
-        services.send_to(principal=receptionist, entry_id=visit.entry.pk, department_code="LAB")
-    counters = list(
-        ServicePoint.objects.filter(department__code="LAB", department__facility__code="BV-TEST")
-    )
-    called: list[Any] = []
-    barrier = threading.Barrier(len(counters))
-
-    def press(point: ServicePoint) -> None:
-        try:
-            barrier.wait()
-            called.append(services.call_next(principal=clinician, service_point_id=point.pk).pk)
-        except Exception as error:
-            called.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=press, args=(point,)) for point in counters]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert len(set(called)) == len(counters), called
-    assert all(isinstance(pk, int) for pk in called), called

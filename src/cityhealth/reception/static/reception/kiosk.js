@@ -6,7 +6,9 @@
   var scan = document.getElementById("scan");
   if (started && scan) {
     var mark = function () { if (!started.value) { started.value = String(Date.now()); } };
+    document.addEventListener("keydown", mark, true);
     scan.addEventListener("input", mark);
+    if (scan.value) { mark(); }  // typed before this script ran
     // Keep the field focused so a scanner's keystrokes and Enter always land in it.
     document.addEventListener("click", function (event) {
       if (event.target.tagName !== "BUTTON" && event.target.tagName !== "A") { scan.focus(); }
@@ -61,4 +63,5 @@
       });
     });
   }
+  window.kioskReady = true;
 })();

@@ -121,10 +121,9 @@ def _fresh_process_caches() -> None:
     """Caches a process keeps of slow-changing data (reception's copy of the hospitals'
     layout, a queue's service time) are emptied before each test: a test's rollback or flush
     changes the database under them without the signals production changes send."""
-    from cityhealth.reception import directory, waits
+    from cityhealth.core import caches
 
-    directory.forget()
-    waits.forget()
+    caches.forget_all()
 
 
 @pytest.fixture

@@ -7,6 +7,9 @@ class ReceptionConfig(AppConfig):
     verbose_name = "Reception"
 
     def ready(self) -> None:
-        from cityhealth.reception import directory
+        from cityhealth.core import caches
+        from cityhealth.reception import directory, waits
 
         directory.connect()
+        caches.register(directory.forget)
+        caches.register(waits.forget)

@@ -56,6 +56,8 @@ demo: install
 	@echo "A hospital system's API client for the shared record (FHIR R4 at http://$(HOST):$(PORT)/fhir/R4/):"
 	$(BIN)/cityhealth accounts create-client --name "Demo HIS" --facility BV-XANHPON \
 	  --scope "system/*.cruds" --base-url http://$(HOST):$(PORT)
+	@echo "Check-in kiosk: http://$(HOST):$(PORT)/reception/kiosk/BV-XANHPON/ (sign in as demo-kiosk);"
+	@echo "  its board: http://$(HOST):$(PORT)/reception/board/BV-XANHPON/clinic/; desk: /reception/desk/ (demo-receptionist)"
 	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C stops the server and the worker)"
 	@trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/cityhealth db_worker --queue-name '*' --no-reload --interval 1 >var/worker.log 2>&1 & worker=$$!; \
@@ -109,6 +111,7 @@ bench-smoke: install browser
 	$(BIN)/python bench/insurance_gateway.py --smoke
 	$(BIN)/python bench/reception_staffing.py --smoke
 	$(BIN)/python bench/reception_checkin.py --smoke
+	$(BIN)/python bench/reception_kiosk.py --smoke
 
 test: install lint typecheck importlint migrations-check test-sqlite test-postgres bench-smoke
 

@@ -47,6 +47,7 @@ def seed_demo(*, password: str, province_code: str = "01") -> DemoSummary:
             Role.CLINICIAN: hospital,
             Role.CASHIER: hospital,
             Role.ED_STAFF: hospital,
+            Role.KIOSK: hospital,
             Role.DISPATCHER: centre,
             Role.CREW: centre,
         },

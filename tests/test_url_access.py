@@ -151,6 +151,9 @@ RULES: dict[str, Rule] = {
     "reception:point": Rule(CALLERS, kwargs={"point_id": ROOM}),
     "reception:desk": Rule(frozenset({Role.ADMIN.value, Role.RECEPTIONIST.value})),
     "reception:staffing": Rule(STAFF),
+    "reception:statistics": Rule(
+        frozenset({Role.ADMIN.value, Role.RECEPTIONIST.value, Role.MANAGER.value})
+    ),
     "api:call_next": Rule(CALLERS, method="post", kwargs={"point_id": ROOM}),
     "api:recall": Rule(CALLERS, method="post", kwargs={"entry_id": ENTRY}),
     "api:no_show": Rule(CALLERS, method="post", kwargs={"entry_id": ENTRY}),

@@ -143,3 +143,12 @@ def person_required() -> InvalidInput:
         en="Please scan the ID card, type the ID number or choose a registered person.",
         field="scan",
     )
+
+
+def bad_period() -> InvalidInput:
+    return InvalidInput(
+        "reception.bad_period",
+        vi="Khoảng thời gian không hợp lệ: ngày cuối phải sau ngày đầu, tối đa 92 ngày.",
+        en="Bad period: the last day must follow the first, 92 days at most.",
+        field="last",
+    )

@@ -15,4 +15,5 @@ urlpatterns = [
     path("points/<int:point_id>/", views.point, name="point"),
     path("desk/", views.desk, name="desk"),
     path("staffing/", staffing_views.staffing_page, name="staffing"),
+    path("statistics/", views.statistics, name="statistics"),
 ]

@@ -31,6 +31,7 @@ from cityhealth.core.roles import Permission
 from cityhealth.people.selectors import mask_name
 from cityhealth.reception import errors, selectors, services
 from cityhealth.reception.enums import DECLARED_GROUPS, Channel, PriorityGroup
+from cityhealth.reception.stats import queue_statistics
 
 logger = logging.getLogger(__name__)
 POLL_SECONDS = 1.0
@@ -333,3 +334,38 @@ def desk(request: HttpRequest) -> HttpResponse:
         context["done"] = done
         context["channel"] = Channel.DESK
     return render(request, "reception/desk.html", context)
+
+
+# --- statistics ------------------------------------------------------------------------------
+
+
+@require_GET
+@page_requires(Permission.VIEW_QUEUE_STATS)
+def statistics(request: HttpRequest) -> HttpResponse:
+    """Waits per hospital and clinic: kiosk flow time, wait until called, service time and
+    throughput, by priority group and hour, for a day or a period (default: today)."""
+    hospitals = selectors.facilities_of(principal=request.user)
+    context: dict[str, Any] = {"facilities": hospitals, "form": request.GET}
+    code = request.GET.get("facility") or (hospitals[0].code if hospitals else "")
+    if not code:
+        return render(request, "reception/statistics.html", context)
+    try:
+        first = _day(request.GET.get("first"), clock.today())
+        last = _day(request.GET.get("last"), first)
+        context["stats"] = queue_statistics(
+            principal=request.user, facility=services.facility_by_code(code), first=first,
+            last=last, department_code=request.GET.get("department", ""),
+        )  # fmt: skip
+        context["departments"] = selectors.departments_of(facility_id=context["stats"].facility.pk)
+    except DomainError as error:
+        context["error"] = error.message(_language(request))
+    return render(request, "reception/statistics.html", context)
+
+
+def _day(text: str | None, default: dt.date) -> dt.date:
+    if not text:
+        return default
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise errors.bad_period() from None

@@ -26,7 +26,7 @@ from cityhealth.insurance.types import EligibilityResult
 from cityhealth.people.models import Person
 from cityhealth.people.selectors import lookup_by_citizen_id, survivor_of
 from cityhealth.people.services import register_from_scan
-from cityhealth.reception import errors
+from cityhealth.reception import encounters, errors
 from cityhealth.reception.clinics import age_groups, clinics_for, suits
 from cityhealth.reception.directory import active_facility, clinics_of
 from cityhealth.reception.enums import (
@@ -277,6 +277,7 @@ def check_in_person(
                 visit=visit, facility=facility, department=clinic, service_point=room, step=1,
                 state=EntryState.WAITING, priority=priority, entered_at=now,
             )  # fmt: skip
+            encounters.after_commit(visit.pk)
     except IntegrityError:
         # Another kiosk or tap opened this person's visit a moment ago: that one is theirs.
         existing = _open_visit(facility, person, day)

@@ -19,7 +19,7 @@ from cityhealth.core.access import ensure_permission
 from cityhealth.core.roles import Permission
 from cityhealth.facilities.enums import DepartmentKind, ServicePointKind
 from cityhealth.facilities.models import Department, ServicePoint
-from cityhealth.reception import errors
+from cityhealth.reception import encounters, errors
 from cityhealth.reception.enums import OPEN_STATES, EntryState, VisitStatus
 from cityhealth.reception.models import QueueEntry, Visit
 
@@ -82,9 +82,14 @@ def _finish_called_at(point: ServicePoint, now: dt.datetime) -> None:
     if not visit_ids:
         return
     called.update(state=EntryState.DONE, ended_at=now)
-    Visit.objects.filter(pk__in=visit_ids, status=VisitStatus.OPEN).exclude(
-        entries__state__in=OPEN_STATES
-    ).update(status=VisitStatus.DONE, ended_at=now)
+    ended = list(
+        Visit.objects.filter(pk__in=visit_ids, status=VisitStatus.OPEN)
+        .exclude(entries__state__in=OPEN_STATES)
+        .values_list("pk", flat=True)
+    )
+    Visit.objects.filter(pk__in=ended).update(status=VisitStatus.DONE, ended_at=now)
+    for visit_id in ended:
+        encounters.after_commit(visit_id)
 
 
 def recall(*, principal: object, entry_id: int) -> QueueEntry:
@@ -138,6 +143,7 @@ def send_to(*, principal: object, entry_id: int, department_code: str) -> QueueE
         current.ended_at = now
         current.save(update_fields=["state", "ended_at"])
         last_step = visit.entries.order_by("-step").values_list("step", flat=True).first() or 0
+        encounters.after_commit(visit.pk)
         return QueueEntry.objects.create(
             visit=visit, facility_id=entry.facility_id, department=target,
             service_point=_room_for(visit, target), step=last_step + 1,
@@ -192,6 +198,7 @@ def finish_visit(*, principal: object, entry_id: int) -> Visit:
         visit.status = VisitStatus.DONE
         visit.ended_at = now
         visit.save(update_fields=["status", "ended_at"])
+        encounters.after_commit(visit.pk)
     return visit
 
 
@@ -203,3 +210,4 @@ def close_stale_visit(*, visit: Visit) -> None:
         Visit.objects.filter(pk=visit.pk, status=VisitStatus.OPEN).update(
             status=VisitStatus.CANCELLED, ended_at=now
         )
+        encounters.after_commit(visit.pk)

@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.emergency_avl import cpu_seconds, free_port, start_server
 from bench.fhir_http import fetch_token, postgres_cpu_seconds, run_wrk_script
-from bench.people_population import machine_line, setup_django
+from bench.people_population import machine_line, migrate_and_load_reference, setup_django
 
 FLOOR_RATE, FLOOR_P99_MS = 200.0, 150.0
 _WRK_SCRIPT = """
@@ -154,17 +154,6 @@ def run_wrk(
             "p99": got.latencies_ms[99], "max": got.latencies_ms[100]}  # fmt: skip
 
 
-def smoke_data(persons: int) -> None:
-    from django.core.management import call_command
-
-    from cityhealth.facilities.services import load_facilities
-    from cityhealth.geo.services import load_administrative_units
-
-    load_administrative_units()
-    load_facilities()
-    call_command("synth", "population", "--persons", str(persons), "--seed", "1", verbosity=0)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -190,16 +179,15 @@ def main() -> None:
         from django.core.management import call_command
         from django.db import connection
 
-        call_command("migrate", verbosity=0)
         from cityhealth.facilities.models import Department
 
-        if args.smoke or not Department.objects.exists():
-            if args.smoke:
-                smoke_data(2000)
-            else:
-                from cityhealth.facilities.services import load_facilities
-
-                load_facilities()
+        if args.smoke:
+            migrate_and_load_reference()
+            call_command("synth", "population", "--persons", "2000", "--seed", "1", verbosity=0)
+        else:
+            call_command("migrate", verbosity=0)
+            if not Department.objects.exists():
+                migrate_and_load_reference()
         with connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM people_persons")
             population = int(cursor.fetchone()[0])

@@ -5,8 +5,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from django.db.models import Q
-
 from cityhealth.accounts.models import ApiClient, ApiToken, User
 from cityhealth.core import clock
 from cityhealth.core.roles import Role
@@ -94,13 +92,20 @@ def actor_label_of(principal: object) -> str:
 def acts_at(principal: object, facility_id: int) -> bool:
     """Whether the caller works for the facility: a staff member holding a role there or
     city-wide, or an API client of that facility (or of none: a city-wide system)."""
+    scope = facilities_acted_for(principal)
+    return scope is None or facility_id in scope
+
+
+def facilities_acted_for(principal: object) -> frozenset[int] | None:
+    """The ids of the facilities the caller works for (`acts_at`); None: every facility (a
+    city-wide role or system). Nobody signed in works for none."""
     if isinstance(principal, ApiToken):
-        return principal.client.facility_id in (None, facility_id)
+        facility_id = principal.client.facility_id
+        return None if facility_id is None else frozenset({facility_id})
     if isinstance(principal, User) and principal.pk is not None:
-        return principal.memberships.filter(
-            Q(facility_id=facility_id) | Q(facility__isnull=True)
-        ).exists()
-    return False
+        ids = set(principal.memberships.values_list("facility_id", flat=True))
+        return None if None in ids else frozenset(i for i in ids if i is not None)
+    return frozenset()
 
 
 def staff_identity(principal: object) -> tuple[str, str]:

@@ -40,6 +40,15 @@ class EligibilityResult:
     attempts: int = 0  # gateway attempts made for this check so far
     next_attempt_at: dt.datetime | None = None  # when a pending check is tried again
 
+    def for_resident(self, language: str | None) -> str:
+        """The resident's words in `language` ("vi" or "en"; Vietnamese unless English)."""
+        english = bool(language) and str(language).lower().startswith("en")
+        return self.resident_en if english else self.resident_vi
+
+    def for_staff(self, language: str | None) -> str:
+        english = bool(language) and str(language).lower().startswith("en")
+        return self.staff_en if english else self.staff_vi
+
 
 @dataclass(frozen=True)
 class CardQuery:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.http import HttpRequest
+from django.utils.translation import get_language
 from ninja import Field, Router, Schema, Status
 
 from cityhealth.core.access import api_principal
@@ -85,26 +86,22 @@ class VisitOut(Schema):
     status: str
 
 
-def _language(request: HttpRequest) -> str:
-    return getattr(request, "LANGUAGE_CODE", "vi") or "vi"
-
-
-def _insurance(result: EligibilityResult | None, language: str) -> InsuranceOut | None:
+def _insurance(result: EligibilityResult | None) -> InsuranceOut | None:
     if result is None:
         return None
-    english = language.startswith("en")
+    language = get_language()
     return InsuranceOut(
         status=result.status,
         code=result.code,
-        message=result.resident_en if english else result.resident_vi,
-        staff_message=result.staff_en if english else result.staff_vi,
+        message=result.for_resident(language),
+        staff_message=result.for_staff(language),
         card_code=result.card_code,
         valid_to=result.valid_to,
         reused=result.reused,
     )
 
 
-def check_in_out(done: services.CheckIn, language: str) -> CheckInOut:
+def check_in_out(done: services.CheckIn) -> CheckInOut:
     point = done.entry.service_point
     return CheckInOut(
         visit=done.visit.pk,
@@ -116,7 +113,7 @@ def check_in_out(done: services.CheckIn, language: str) -> CheckInOut:
             floor=point.floor if point else None,
             priority_groups=list(done.visit.priority_groups),
         ),
-        insurance=_insurance(done.eligibility, language),
+        insurance=_insurance(done.eligibility),
         wait_minutes=done.wait_minutes,
         again=done.again,
     )
@@ -149,7 +146,7 @@ def check_in(request: HttpRequest, payload: CheckInIn) -> Status[CheckInOut]:
         declared_groups=payload.priority_groups,
         source_ip=request.META.get("REMOTE_ADDR", ""),
     )
-    return Status(200 if done.again else 201, check_in_out(done, _language(request)))
+    return Status(200 if done.again else 201, check_in_out(done))
 
 
 @router.get("/points/{point_id}/queue", response=list[EntryOut])

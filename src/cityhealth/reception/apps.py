@@ -7,9 +7,6 @@ class ReceptionConfig(AppConfig):
     verbose_name = "Reception"
 
     def ready(self) -> None:
-        from cityhealth.core import caches
-        from cityhealth.reception import directory, waits
+        from cityhealth.reception import directory
 
         directory.connect()
-        caches.register(directory.forget)
-        caches.register(waits.forget)

@@ -7,14 +7,14 @@ from dataclasses import dataclass
 
 from django.db.models import Max, Q
 
-from cityhealth.accounts.selectors import acts_at
+from cityhealth.accounts.selectors import acts_at, facilities_acted_for
 from cityhealth.core.access import ensure_permission
 from cityhealth.core.roles import Permission
 from cityhealth.facilities.enums import DepartmentKind, FacilityKind
 from cityhealth.facilities.models import Department, Facility, ServicePoint
 from cityhealth.people.selectors import mask_name
 from cityhealth.reception import errors
-from cityhealth.reception.enums import OPEN_STATES, EntryState
+from cityhealth.reception.enums import OPEN_STATES, EntryState, VisitStatus
 from cityhealth.reception.models import QueueEntry, Visit
 from cityhealth.reception.waits import ahead_of, estimate_wait
 
@@ -61,7 +61,7 @@ def ticket_by_token(token: str) -> TicketState:
         ahead=ahead_of(entry),
         wait_minutes=estimate_wait(entry),
         priority_groups=list(visit.priority_groups),
-        finished=visit.status != "open",
+        finished=visit.status != VisitStatus.OPEN,
     )
 
 
@@ -176,4 +176,5 @@ def departments_of(*, facility_id: int) -> list[Department]:
 def facilities_of(*, principal: object) -> list[Facility]:
     """The hospitals where the caller checks patients in (city-wide staff: all of them)."""
     hospitals = Facility.objects.filter(is_active=True, kind__in=HOSPITAL_KINDS).order_by("code")
-    return [f for f in hospitals if acts_at(principal, f.pk)]
+    scope = facilities_acted_for(principal)
+    return list(hospitals if scope is None else hospitals.filter(pk__in=scope))

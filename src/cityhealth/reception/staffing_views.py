@@ -163,7 +163,6 @@ def staffing_page(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, TEMPLATE, context, status=400)
     data = form.cleaned_data
-    language = "en" if (get_language() or "vi").startswith("en") else "vi"
     try:
         figures, advice = _counter_figures(data)
         plan = outpatient_morning(
@@ -177,7 +176,7 @@ def staffing_page(request: HttpRequest) -> HttpResponse:
         )
         outcome = simulate(plan.scenario, seed=data["seed"])
     except DomainError as error:
-        context["problem"] = error.message(language)
+        context["problem"] = error.message(get_language())
         return render(request, TEMPLATE, context, status=400)
     context.update(
         counter=figures,

@@ -22,6 +22,7 @@ from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cityhealth.core import clock
@@ -38,10 +39,6 @@ POLL_SECONDS = 1.0
 STREAM_SECONDS = 300  # a board reconnects every five minutes (EventSource does it itself)
 PASS_MAX_AGE = 300  # seconds between identifying at the kiosk and choosing the clinic
 _SALT = "reception.kiosk"
-
-
-def _language(request: HttpRequest) -> str:
-    return getattr(request, "LANGUAGE_CODE", "vi") or "vi"
 
 
 def _ip(request: HttpRequest) -> str:
@@ -72,17 +69,15 @@ def kiosk_identify(request: HttpRequest, facility: str) -> HttpResponse:
     and the clinics they may choose. A person already checked in gets their ticket."""
     place = services.facility_by_code(facility)
     started = request.POST.get("started", "")
-    text = request.POST.get("scan", "").strip()
-    digits = text.replace(" ", "")
+    qr, number = services.read_scan(request.POST.get("scan", ""))
     try:
         found = services.identify(
-            principal=request.user, facility_code=place.code,
-            qr=text if "|" in text else "",
-            citizen_id=digits if "|" not in text else "",
+            principal=request.user, facility_code=place.code, qr=qr,
+            citizen_id=number.replace(" ", ""),  # typed in groups of digits on the touch keys
             source_ip=_ip(request), with_clinics=True,
         )  # fmt: skip
     except DomainError as error:
-        context = {"facility": place, "error": error.message(_language(request))}
+        context = {"facility": place, "error": error.message(get_language())}
         return render(request, "reception/kiosk_scan.html", context)
     if found.open_visit is not None:
         return redirect(
@@ -99,7 +94,6 @@ def kiosk_identify(request: HttpRequest, facility: str) -> HttpResponse:
         },
         salt=_SALT,
     )
-    english = _language(request).startswith("en")
     eligibility = found.eligibility
     return render(
         request,
@@ -109,11 +103,7 @@ def kiosk_identify(request: HttpRequest, facility: str) -> HttpResponse:
             "name": mask_name(found.person.full_name),
             "birth_year": found.person.birth_year,
             "insurance": eligibility,
-            "insurance_words": (
-                (eligibility.resident_en if english else eligibility.resident_vi)
-                if eligibility
-                else ""
-            ),
+            "insurance_words": eligibility.for_resident(get_language()) if eligibility else "",
             "clinics": found.clinics,
             "pass": ticket_pass,
         },
@@ -131,7 +121,7 @@ def kiosk_check_in(request: HttpRequest, facility: str) -> HttpResponse:
         return render(
             request,
             "reception/kiosk_scan.html",
-            {"facility": place, "error": errors.kiosk_pass_expired().message(_language(request))},
+            {"facility": place, "error": errors.kiosk_pass_expired().message(get_language())},
         )
     try:
         done = services.check_in_known(
@@ -141,7 +131,7 @@ def kiosk_check_in(request: HttpRequest, facility: str) -> HttpResponse:
             started_at=_started(data.get("started", "")),
         )  # fmt: skip
     except DomainError as error:
-        context = {"facility": place, "error": error.message(_language(request))}
+        context = {"facility": place, "error": error.message(get_language())}
         return render(request, "reception/kiosk_scan.html", context)
     return redirect("reception:kiosk_ticket", facility=place.code, token=done.visit.token)
 
@@ -270,7 +260,7 @@ def point(request: HttpRequest, point_id: int) -> HttpResponse:
         try:
             _act(request, point_id)
         except DomainError as refused:
-            error = refused.message(_language(request))
+            error = refused.message(get_language())
         else:
             return redirect("reception:point", point_id=point_id)
     place, entries = selectors.point_queue(principal=request.user, service_point_id=point_id)
@@ -329,7 +319,7 @@ def desk(request: HttpRequest) -> HttpResponse:
                 source_ip=_ip(request),
             )  # fmt: skip
         except DomainError as error:
-            context["error"] = error.message(_language(request))
+            context["error"] = error.message(get_language())
             return render(request, "reception/desk.html", context)
         context["done"] = done
         context["channel"] = Channel.DESK
@@ -358,7 +348,7 @@ def statistics(request: HttpRequest) -> HttpResponse:
         )  # fmt: skip
         context["departments"] = selectors.departments_of(facility_id=context["stats"].facility.pk)
     except DomainError as error:
-        context["error"] = error.message(_language(request))
+        context["error"] = error.message(get_language())
     return render(request, "reception/statistics.html", context)
 
 

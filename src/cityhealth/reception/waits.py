@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import math
 import statistics
-import time
 
 from django.db.models import Q
 
 from cityhealth.core import clock
+from cityhealth.core.caches import KeptFor
 from cityhealth.facilities.enums import DepartmentKind
 from cityhealth.facilities.models import Department, ServicePoint
 from cityhealth.reception.enums import EntryState
@@ -27,24 +27,13 @@ DEFAULT_MINUTES = {
     DepartmentKind.RECEPTION: 2.0,
 }
 MEASURED_AFTER = 5  # served patients today before their median replaces the default
-SERVICE_KEEP_SECONDS = 30.0
-_service_kept: dict[int, tuple[float, float]] = {}
-
-
-def forget() -> None:
-    _service_kept.clear()
+# Every check-in asks it: worked out again at most every 30 s per process.
+_service_times = KeptFor(30.0)
 
 
 def service_minutes(department: Department) -> float:
-    """Median minutes from call to end over today's served entries of the queue, worked out
-    again at most every `SERVICE_KEEP_SECONDS` per process (every check-in asks it)."""
-    now = time.monotonic()
-    kept = _service_kept.get(department.pk)
-    if kept is not None and kept[0] > now:
-        return kept[1]
-    minutes = _measured_minutes(department)
-    _service_kept[department.pk] = (now + SERVICE_KEEP_SECONDS, minutes)
-    return minutes
+    """Median minutes from call to end over today's served entries of the queue."""
+    return _service_times.get(department.pk, lambda: _measured_minutes(department))
 
 
 def _measured_minutes(department: Department) -> float:

@@ -10,6 +10,7 @@ from cityhealth.reception.services.check_in import (
     check_in_with_cccd,
     facility_by_code,
     identify,
+    read_scan,
 )
 from cityhealth.reception.services.queues import (
     call_next,
@@ -33,6 +34,7 @@ __all__ = [
     "finish_visit",
     "identify",
     "mark_no_show",
+    "read_scan",
     "recall",
     "send_to",
 ]

@@ -77,6 +77,13 @@ class Identified:
     open_visit: CheckIn | None
 
 
+def read_scan(text: str) -> tuple[str, str]:
+    """(QR text, typed number) of what a scanner or a keyboard put in the one field: a chip
+    card's QR is pipe-separated fields, anything else is taken for the 12-digit number."""
+    text = text.strip()
+    return (text, "") if "|" in text else ("", text)
+
+
 def identify(
     *,
     principal: object,
@@ -190,11 +197,10 @@ def check_in_at_desk(
     without a card: a child on a guardian's ID, a foreigner, an unknown person), with
     declared priority groups, a follow-up slip, or no insurance check (fee-paying)."""
     ensure_permission(principal, Permission.RECEPTION_DESK)
-    text = scan.strip()
-    if text:
+    qr, number = read_scan(scan)
+    if qr or number:
         found = identify(
-            principal=principal, facility_code=facility_code,
-            qr=text if "|" in text else "", citizen_id="" if "|" in text else text,
+            principal=principal, facility_code=facility_code, qr=qr, citizen_id=number,
             source_ip=source_ip, insured=insured,
         )  # fmt: skip
         if found.open_visit is not None:
@@ -213,7 +219,7 @@ def check_in_at_desk(
         principal=principal, facility=facility, person=person, clinic_code=clinic_code,
         channel=Channel.DESK, identified_by=how, document_number=number,
         declared_groups=declared_groups, follow_up_slip=follow_up_slip, insured=insured,
-        eligibility=eligibility, none_open=bool(text),
+        eligibility=eligibility, none_open=bool(qr or number),
     )  # fmt: skip
 
 
@@ -239,8 +245,7 @@ def check_in_person(
     `eligibility` is a check made a moment ago while identifying the person; `none_open`:
     the caller has just found no open visit (the unique constraint still decides a race)."""
     ensure_permission(principal, Permission.CHECK_IN)
-    if not acts_at(principal, facility.pk):
-        raise errors.facility_not_found()
+    _ensure_acts_at(principal, facility)
     person = survivor_of(person)
     if person.deceased:
         raise errors.deceased()
@@ -306,9 +311,13 @@ def _eligibility(principal: object, facility: Facility, person: Person) -> Eligi
 
 def _facility_for(principal: object, code: str) -> Facility:
     facility = facility_by_code(code)
+    _ensure_acts_at(principal, facility)
+    return facility
+
+
+def _ensure_acts_at(principal: object, facility: Facility) -> None:
     if not acts_at(principal, facility.pk):
         raise errors.facility_not_found()  # as if it did not exist: no probing of others
-    return facility
 
 
 def _clinic(facility: Facility, code: str) -> Department:

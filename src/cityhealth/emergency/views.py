@@ -7,15 +7,9 @@ as a draft at each pause, so a reload (or a crashed browser) loses nothing.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import logging
-import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
 
-from asgiref.sync import sync_to_async
-from django.core.handlers.asgi import ASGIRequest
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -26,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from cityhealth.accounts.selectors import actor_of
 from cityhealth.core.access import page_requires
 from cityhealth.core.roles import Permission
+from cityhealth.core.streams import event_stream
 from cityhealth.emergency import selectors, services
 from cityhealth.emergency.places import roads_geojson
 from cityhealth.geo.selectors import list_wards
@@ -99,86 +94,35 @@ def call_taker(request: HttpRequest, incident_id: int) -> HttpResponse:
     return render(request, "emergency/call_taker.html", context)
 
 
-logger = logging.getLogger(__name__)
-
 # The console polls the database twice a second and sends a snapshot only when something
-# changed; a comment line every 15 s keeps proxies from closing the stream. After 10 minutes
-# the stream ends and the browser's EventSource reconnects (a worker is never held forever).
+# changed; after 10 minutes the stream ends and the browser's EventSource reconnects.
 STREAM_SECONDS = 600
 POLL_SECONDS = 0.5  # a change reaches the screen within about half a second
-KEEP_ALIVE_SECONDS = 15
 
 
 class _Changes:
-    """Turns successive snapshots into the event-stream text to send (or nothing)."""
+    """Turns successive snapshots into the event-stream text to send (or None)."""
 
     def __init__(self) -> None:
         self.last = ""
-        self.started = self.quiet_since = time.monotonic()
 
-    def next_chunk(self, snapshot: dict[str, object]) -> str | None:
+    def next_chunk(self) -> str | None:
+        snapshot = selectors.console_snapshot()
         key = json.dumps({k: v for k, v in snapshot.items() if k != "at"}, sort_keys=True)
-        if key != self.last:
-            self.last = key
-            self.quiet_since = time.monotonic()
-            return f"event: snapshot\ndata: {json.dumps(snapshot, ensure_ascii=False)}\n\n"
-        if time.monotonic() - self.quiet_since > KEEP_ALIVE_SECONDS:
-            self.quiet_since = time.monotonic()
-            return ": keep-alive\n\n"
-        return None
-
-    def over(self) -> bool:
-        return time.monotonic() - self.started > STREAM_SECONDS
-
-
-async def _snapshots_async(*, once: bool) -> AsyncIterator[str]:
-    """Under ASGI (uvicorn): waiting costs no thread."""
-    changes = _Changes()
-    while True:
-        try:
-            snapshot = await sync_to_async(selectors.console_snapshot)()
-        except Exception:  # the database went away: end the stream, the browser reconnects
-            logger.warning("console stream ended by an error", exc_info=True)
-            return
-        chunk = changes.next_chunk(snapshot)
-        if chunk:
-            yield chunk
-        if once or changes.over():
-            return
-        await asyncio.sleep(POLL_SECONDS)
-
-
-def _snapshots_sync(*, once: bool) -> Iterator[str]:
-    """Under WSGI (a threaded server): the same stream, holding a thread while it lasts."""
-    changes = _Changes()
-    while True:
-        try:
-            snapshot = selectors.console_snapshot()
-        except Exception:  # as above
-            logger.warning("console stream ended by an error", exc_info=True)
-            return
-        chunk = changes.next_chunk(snapshot)
-        if chunk:
-            yield chunk
-        if once or changes.over():
-            return
-        time.sleep(POLL_SECONDS)
+        if key == self.last:
+            return None
+        self.last = key
+        return f"event: snapshot\ndata: {json.dumps(snapshot, ensure_ascii=False)}\n\n"
 
 
 @require_GET
 @page_requires(Permission.DISPATCH)
 def console_events(request: HttpRequest) -> StreamingHttpResponse:
     """Server-sent events: the open incidents, the units and the alerts, as they change."""
-    once = request.GET.get("once") == "1"
-    stream = (
-        _snapshots_async(once=once)
-        if isinstance(request, ASGIRequest)
-        else _snapshots_sync(once=once)
-    )
-    response = StreamingHttpResponse(stream, content_type="text/event-stream")
-    response["Cache-Control"] = "no-cache"
-    response["X-Accel-Buffering"] = "no"
-    return response
+    return event_stream(
+        request, _Changes().next_chunk, name="console", poll_seconds=POLL_SECONDS,
+        stream_seconds=STREAM_SECONDS, once=request.GET.get("once") == "1",
+    )  # fmt: skip
 
 
 @require_GET

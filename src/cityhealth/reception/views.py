@@ -4,21 +4,15 @@ room's or counter's calling screen. Thin: each calls one service or selector."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import io
 import json
-import logging
-import time
-from collections.abc import AsyncIterator, Iterator
 from dataclasses import asdict
 from typing import Any
 
 import segno
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core import signing
-from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -29,12 +23,12 @@ from cityhealth.core import clock
 from cityhealth.core.access import page_requires
 from cityhealth.core.errors import DomainError
 from cityhealth.core.roles import Permission
+from cityhealth.core.streams import event_stream
 from cityhealth.people.selectors import mask_name
 from cityhealth.reception import errors, selectors, services
 from cityhealth.reception.enums import DECLARED_GROUPS, Channel, PriorityGroup
 from cityhealth.reception.stats import queue_statistics
 
-logger = logging.getLogger(__name__)
 POLL_SECONDS = 1.0
 STREAM_SECONDS = 300  # a board reconnects every five minutes (EventSource does it itself)
 PASS_MAX_AGE = 300  # seconds between identifying at the kiosk and choosing the clinic
@@ -194,6 +188,18 @@ def board(request: HttpRequest, facility: str, area: str) -> HttpResponse:
     )
 
 
+class _BoardChanges:
+    """The board's rows as event-stream text whenever they may have changed (a cheap
+    version query decides), None otherwise."""
+
+    def __init__(self, facility: str, area: str) -> None:
+        self.facility, self.area, self.last = facility, area, ""
+
+    def next_chunk(self) -> str | None:
+        self.last, chunk = _board_chunk(self.facility, self.area, self.last)
+        return chunk or None
+
+
 def _board_chunk(facility: str, area: str, last: str) -> tuple[str, str]:
     place = services.facility_by_code(facility)
     codes = selectors.area_departments(facility=place, area=area)
@@ -204,48 +210,15 @@ def _board_chunk(facility: str, area: str, last: str) -> tuple[str, str]:
     return version, f"event: board\ndata: {json.dumps(rows, ensure_ascii=False)}\n\n"
 
 
-async def _board_async(facility: str, area: str, once: bool) -> AsyncIterator[str]:
-    last, ends = "", time.monotonic() + STREAM_SECONDS
-    while True:
-        try:
-            last, chunk = await sync_to_async(_board_chunk)(facility, area, last)
-        except Exception:  # the database went away: end, the browser reconnects
-            logger.warning("board stream ended by an error", exc_info=True)
-            return
-        yield chunk or ": still here\n\n"
-        if once or time.monotonic() > ends:
-            return
-        await asyncio.sleep(POLL_SECONDS)
-
-
-def _board_sync(facility: str, area: str, once: bool) -> Iterator[str]:
-    last, ends = "", time.monotonic() + STREAM_SECONDS
-    while True:
-        try:
-            last, chunk = _board_chunk(facility, area, last)
-        except Exception:  # as above
-            logger.warning("board stream ended by an error", exc_info=True)
-            return
-        yield chunk or ": still here\n\n"
-        if once or time.monotonic() > ends:
-            return
-        time.sleep(POLL_SECONDS)
-
-
 @require_GET
 def board_events(request: HttpRequest, facility: str, area: str) -> StreamingHttpResponse:
     """Server-sent events: the board's rows whenever they change."""
     services.facility_by_code(facility)  # 404 for an unknown hospital before streaming
-    once = request.GET.get("once") == "1"
-    stream = (
-        _board_async(facility, area, once)
-        if isinstance(request, ASGIRequest)
-        else _board_sync(facility, area, once)
-    )
-    response = StreamingHttpResponse(stream, content_type="text/event-stream")
-    response["Cache-Control"] = "no-cache"
-    response["X-Accel-Buffering"] = "no"
-    return response
+    return event_stream(
+        request, _BoardChanges(facility, area).next_chunk, name="board",
+        poll_seconds=POLL_SECONDS, stream_seconds=STREAM_SECONDS,
+        once=request.GET.get("once") == "1",
+    )  # fmt: skip
 
 
 # --- a room or counter -----------------------------------------------------------------------

@@ -214,3 +214,23 @@ def test_errors_say_what_to_do_in_both_languages():
         assert error.message_vi
         assert error.message_en
         assert error.message_vi != error.message_en
+
+
+def test_a_gateway_that_does_not_answer_leaves_the_check_pending_and_the_visit_goes_on(
+    hospital, receptionist, settings
+):
+    from cityhealth.insurance.gateway import reset_default_clients
+
+    settings.INSURANCE_VSS_URL = "http://127.0.0.1:9"  # nothing listens there
+    settings.INSURANCE_VSS_RETRIES = 0
+    settings.INSURANCE_VSS_CONNECT_TIMEOUT_SECONDS = 0.2
+    reset_default_clients()
+    try:
+        done = scan(receptionist, WOMAN_CARD)
+    finally:
+        reset_default_clients()
+    assert done.visit.ticket == "A001"
+    assert done.eligibility is not None
+    assert done.eligibility.status == "pending"
+    assert done.eligibility.staff_vi  # the desk is told what happened
+    assert done.visit.eligibility_check_id == done.eligibility.check_id

@@ -60,7 +60,8 @@ CALLERS = frozenset(
     {Role.ADMIN.value, Role.RECEPTIONIST.value, Role.CLINICIAN.value, Role.CASHIER.value}
 )
 # The room, visit and queue entry the `reception_records` fixture makes for the queue URLs.
-ROOM, ENTRY = "7000001", "7000001"
+ROOM, ENTRY, VISIT = "7000001", "7000001", "7000001"
+DESK_STAFF = frozenset({Role.ADMIN.value, Role.RECEPTIONIST.value})
 
 
 @dataclass(frozen=True)
@@ -144,12 +145,17 @@ RULES: dict[str, Rule] = {
         CHECKERS_IN, kwargs={"facility": ED_HOSPITAL, "token": "walk-ticket"}
     ),
     "reception:ticket": Rule(EVERYONE, kwargs={"token": "walk-ticket"}),
+    "reception:ticket_pdf": Rule(EVERYONE, kwargs={"token": "walk-ticket"}),
     "reception:board": Rule(EVERYONE, kwargs={"facility": ED_HOSPITAL, "area": "clinic"}),
     "reception:board_events": Rule(
         EVERYONE, kwargs={"facility": ED_HOSPITAL, "area": "clinic"}, query={"once": "1"}
     ),
     "reception:point": Rule(CALLERS, kwargs={"point_id": ROOM}),
-    "reception:desk": Rule(frozenset({Role.ADMIN.value, Role.RECEPTIONIST.value})),
+    "reception:desk": Rule(DESK_STAFF),
+    "reception:desk_child": Rule(DESK_STAFF),
+    "reception:desk_foreigner": Rule(DESK_STAFF),
+    "reception:desk_unknown": Rule(DESK_STAFF),
+    "reception:desk_visit": Rule(DESK_STAFF, kwargs={"visit_id": VISIT}),
     "reception:staffing": Rule(STAFF),
     "reception:statistics": Rule(
         frozenset({Role.ADMIN.value, Role.RECEPTIONIST.value, Role.MANAGER.value})

@@ -3,7 +3,7 @@ on (Vietnamese first)."""
 
 from __future__ import annotations
 
-from cityhealth.core.errors import Conflict, InvalidInput, NotFound, not_found
+from cityhealth.core.errors import Conflict, DomainError, InvalidInput, NotFound, not_found
 
 
 def facility_not_found() -> NotFound:
@@ -151,4 +151,115 @@ def bad_period() -> InvalidInput:
         vi="Khoảng thời gian không hợp lệ: ngày cuối phải sau ngày đầu, tối đa 92 ngày.",
         en="Bad period: the last day must follow the first, 92 days at most.",
         field="last",
+    )
+
+
+# --- walk-ins registered at the desk -----------------------------------------------------------
+
+
+def registered_not_checked_in(*, person_id: int, cause: DomainError) -> Conflict:
+    """The walk-in was registered (kept), but the visit could not be opened: the desk
+    corrects what `cause` names and sends the form again, which finds the same person."""
+    return Conflict(
+        "reception.registered_not_checked_in",
+        vi=f"Đã đăng ký người bệnh (số hồ sơ {person_id}) nhưng chưa lấy được số thứ tự: "
+        f"{cause.message_vi}",
+        en=f"The patient was registered (record number {person_id}) but no ticket was given "
+        f"yet: {cause.message_en}",
+        field=cause.field,
+        person_id=person_id,
+        cause=cause.code,
+    )
+
+
+def guardian_not_registered() -> NotFound:
+    return NotFound(
+        "reception.guardian_not_registered",
+        vi="Không có hồ sơ nào mang số định danh này. Vui lòng quét mã QR trên thẻ căn cước "
+        "của người giám hộ (hồ sơ sẽ được tạo từ thẻ).",
+        en="No record holds this ID number. Please scan the QR code on the guardian's ID card "
+        "(the record is made from the card).",
+        field="guardian_scan",
+    )
+
+
+def child_not_found() -> NotFound:
+    """A child id that is not one of this guardian's children answers as a missing one."""
+    return not_found("Child", "trẻ")
+
+
+def child_details_required() -> InvalidInput:
+    return InvalidInput(
+        "reception.child_details_required",
+        vi="Vui lòng chọn một trẻ đã đăng ký hoặc nhập họ tên và ngày sinh của trẻ.",
+        en="Please choose a registered child or type the child's full name and date of birth.",
+        field="full_name",
+    )
+
+
+def passport_required() -> InvalidInput:
+    return InvalidInput(
+        "reception.passport_required",
+        vi="Vui lòng nhập số hộ chiếu, nước cấp và họ tên như ghi trong hộ chiếu.",
+        en="Please type the passport number, the issuing country and the name as written "
+        "in the passport.",
+        field="passport",
+    )
+
+
+# --- corrections of a visit --------------------------------------------------------------------
+
+
+def reason_required() -> InvalidInput:
+    return InvalidInput(
+        "reception.reason_required",
+        vi="Vui lòng ghi lý do sửa.",
+        en="Please give the reason for the correction.",
+        field="reason",
+    )
+
+
+def nothing_to_change() -> InvalidInput:
+    return InvalidInput(
+        "reception.nothing_to_change",
+        vi="Không có gì thay đổi so với hiện tại.",
+        en="Nothing differs from what the visit has now.",
+    )
+
+
+def not_in_first_clinic() -> Conflict:
+    return Conflict(
+        "reception.not_in_first_clinic",
+        vi="Chỉ đổi được phòng khám khi người bệnh còn đang chờ ở phòng khám đầu tiên.",
+        en="The clinic can be changed only while the patient still waits in the first clinic.",
+        field="clinic",
+    )
+
+
+def already_served() -> Conflict:
+    return Conflict(
+        "reception.already_served",
+        vi="Người bệnh đã được gọi hoặc phục vụ trong lượt khám này: không thể sửa như vậy.",
+        en="The patient has already been called or served in this visit: it cannot be "
+        "corrected this way.",
+    )
+
+
+def person_has_open_visit(ticket: str) -> Conflict:
+    return Conflict(
+        "reception.person_has_open_visit",
+        vi=f"Người này đang có lượt khám khác ở bệnh viện (số {ticket}).",
+        en=f"This person already has another visit open at the hospital (ticket {ticket}).",
+        field="person",
+    )
+
+
+def person_unsuited_clinic(name: str) -> InvalidInput:
+    return InvalidInput(
+        "reception.person_unsuited_clinic",
+        vi=f"{name} không khám cho người này (theo tuổi hoặc giới tính). Vui lòng hủy lượt "
+        "khám và đón tiếp lại đúng người.",
+        en=f"{name} does not see this person (by age or sex). Please cancel the visit and "
+        "check the right person in.",
+        field="person",
     )

@@ -5,6 +5,8 @@ counters (`facilities.ServicePoint`)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -126,3 +128,40 @@ class TicketSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix} {self.day}: {self.last}"
+
+
+class VisitCorrection(models.Model):
+    """One correction the desk made to a visit (its clinic, its declared priority groups,
+    its cancellation, the person it belongs to): what it was, what it became, why and by
+    whom. Append-only: a later correction is a new row, never an edit of an earlier one."""
+
+    class Kind(models.TextChoices):
+        CLINIC = "clinic", _("Clinic changed")
+        PRIORITY = "priority", _("Priority groups changed")
+        CANCEL = "cancel", _("Visit cancelled")
+        PERSON = "person", _("Person changed")
+
+    visit = models.ForeignKey(Visit, on_delete=models.PROTECT, related_name="corrections")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    before = models.JSONField(default=dict)
+    after = models.JSONField(default=dict)
+    reason = models.CharField(_("reason"), max_length=300)
+    actor = models.CharField(max_length=40)  # "user:12"
+    at = models.DateTimeField()
+
+    class Meta:
+        db_table = "reception_visit_corrections"
+        indexes = [models.Index(fields=["visit", "at"], name="reception_correction_visit")]
+
+    def __str__(self) -> str:
+        return f"{self.visit_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # The log is evidence of what was changed on a visit: a row once written stays as
+        # it was (a mistaken correction is undone by another correction).
+        if not self._state.adding:
+            raise TypeError("a visit correction is never changed once written")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise TypeError("a visit correction is never deleted")

@@ -1,21 +1,29 @@
 """Reads of reception: a ticket's live state (for the resident's phone), a room's queue (for
-the member of staff calling), and a display board's rows (names masked)."""
+the member of staff calling), a display board's rows (names masked), and the desk's reads (a
+guardian's children, a visit with its entries and corrections)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Max, Q
+from django.db.models import F, Max, Q
 
-from cityhealth.accounts.selectors import acts_at, facilities_acted_for
+from cityhealth.accounts.selectors import actor_label_of, actor_of, acts_at, facilities_acted_for
 from cityhealth.core.access import ensure_permission
+from cityhealth.core.audit import record_audit
 from cityhealth.core.roles import Permission
 from cityhealth.facilities.enums import DepartmentKind, FacilityKind
 from cityhealth.facilities.models import Department, Facility, ServicePoint
-from cityhealth.people.selectors import mask_name
+from cityhealth.people.enums import IdentifierKind
+from cityhealth.people.errors import person_not_found
+from cityhealth.people.models import Person
+from cityhealth.people.selectors import MAX_ID, holders_of, mask_name, survivor_of
 from cityhealth.reception import errors
+from cityhealth.reception.clinics import suits
+from cityhealth.reception.directory import active_facility, clinics_of
 from cityhealth.reception.enums import OPEN_STATES, EntryState, VisitStatus
-from cityhealth.reception.models import QueueEntry, Visit
+from cityhealth.reception.models import QueueEntry, Visit, VisitCorrection
 from cityhealth.reception.waits import ahead_of, estimate_wait
 
 QUEUE_KINDS = (
@@ -178,3 +186,121 @@ def facilities_of(*, principal: object) -> list[Facility]:
     hospitals = Facility.objects.filter(is_active=True, kind__in=HOSPITAL_KINDS).order_by("code")
     scope = facilities_acted_for(principal)
     return list(hospitals if scope is None else hospitals.filter(pk__in=scope))
+
+
+# --- the desk ----------------------------------------------------------------------------------
+
+
+def children_of(
+    *, principal: object, guardian: Person, facility_code: str = "", source_ip: str = ""
+) -> list[Person]:
+    """The persons the registry links to `guardian` (their children or wards), youngest
+    first, for the desk to pick the one brought in; records merged away and deceased persons
+    are left out. Audited as a search naming the persons shown."""
+    ensure_permission(principal, Permission.RECEPTION_DESK)
+    children = list(
+        Person.objects.filter(
+            guardians__guardian=guardian, merged_into__isnull=True, deceased=False
+        ).order_by(
+            F("birth_date").desc(nulls_last=True), F("birth_year").desc(nulls_last=True), "id"
+        )
+    )
+    record_audit(
+        actor=actor_of(principal),
+        actor_label=actor_label_of(principal),
+        action="person.search",
+        target_type="person",
+        facility_code=facility_code,
+        source_ip=source_ip,
+        details={
+            "via": "guardian",
+            "guardian_id": guardian.pk,
+            "result_ids": [child.pk for child in children],
+        },
+    )
+    return children
+
+
+def person_by_number(
+    *, principal: object, person_id: int, facility_code: str = "", source_ip: str = ""
+) -> Person:
+    """The person with this registry number (the survivor, if it was merged), for the desk;
+    audited as a read."""
+    ensure_permission(principal, Permission.RECEPTION_DESK)
+    found = Person.objects.filter(pk=person_id).first() if 0 < person_id <= MAX_ID else None
+    if found is None:
+        raise person_not_found()
+    person = survivor_of(found)
+    _audit_read(principal, person, "registry_number", facility_code, source_ip)
+    return person
+
+
+def person_by_passport(
+    *, principal: object, number: str, issuer: str, facility_code: str = "", source_ip: str = ""
+) -> Person | None:
+    """The holder of a passport (its number and issuing country), now or before; None if the
+    registry has nobody with it. Audited as a read when found."""
+    ensure_permission(principal, Permission.RECEPTION_DESK)
+    holders = holders_of(IdentifierKind.PASSPORT, number, issuer=issuer)
+    if not holders:
+        return None
+    person = holders[0][0]
+    _audit_read(principal, person, "passport", facility_code, source_ip)
+    return person
+
+
+def _audit_read(
+    principal: object, person: Person, via: str, facility_code: str, source_ip: str
+) -> None:
+    record_audit(
+        actor=actor_of(principal), actor_label=actor_label_of(principal), action="person.read",
+        target_type="person", target_id=person.pk, facility_code=facility_code,
+        reason="reception desk", source_ip=source_ip, details={"via": via},
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DeskVisit:
+    """A visit as the desk corrects it: the visit (with its person, guardian and hospital),
+    its queue entries in order, its corrections (oldest first), and the clinics its person
+    could be moved to."""
+
+    visit: Visit
+    entries: list[QueueEntry]
+    corrections: list[VisitCorrection]
+    clinics: list[Department]
+
+
+def desk_visit(*, principal: object, visit_id: int) -> DeskVisit:
+    """One visit for the desk of its hospital; a visit of another hospital answers as one that
+    does not exist."""
+    ensure_permission(principal, Permission.RECEPTION_DESK)
+    visit = (
+        Visit.objects.select_related("facility", "person", "guardian").filter(pk=visit_id).first()
+        if 0 < visit_id <= MAX_ID
+        else None
+    )
+    if visit is None or not acts_at(principal, visit.facility_id):
+        raise errors.visit_not_found()
+    entries = list(
+        visit.entries.select_related("department", "service_point").order_by("step", "id")
+    )
+    corrections = list(visit.corrections.order_by("at", "id"))
+    clinics = [c for c in clinics_of(visit.facility) if suits(c, visit.person, visit.day)]
+    return DeskVisit(visit, entries, corrections, clinics)
+
+
+def visit_by_ticket(*, principal: object, facility_code: str, ticket: str, day: dt.date) -> Visit:
+    """The visit with this ticket ("A001", "u 12") at the hospital on `day`."""
+    ensure_permission(principal, Permission.RECEPTION_DESK)
+    text = "".join(ticket.split()).upper()
+    prefix, digits = text[:1], text[1:]
+    facility = active_facility(facility_code)
+    if facility is None or not acts_at(principal, facility.pk) or not digits.isdigit():
+        raise errors.visit_not_found()
+    visit = Visit.objects.filter(
+        facility=facility, day=day, prefix=prefix, number=int(digits[:9])
+    ).first()
+    if visit is None:
+        raise errors.visit_not_found()
+    return visit

@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cityhealth.core import clock
@@ -26,8 +27,8 @@ from cityhealth.core.roles import Permission
 from cityhealth.core.streams import event_stream
 from cityhealth.people.selectors import mask_name
 from cityhealth.reception import errors, selectors, services
-from cityhealth.reception.enums import DECLARED_GROUPS, Channel, PriorityGroup
 from cityhealth.reception.stats import queue_statistics
+from cityhealth.reception.ticket_pdf import render_ticket_pdf
 
 POLL_SECONDS = 1.0
 STREAM_SECONDS = 300  # a board reconnects every five minutes (EventSource does it itself)
@@ -150,7 +151,8 @@ def kiosk_ticket(request: HttpRequest, facility: str, token: str) -> HttpRespons
     return render(
         request,
         "reception/kiosk_ticket.html",
-        {"facility_code": facility, "ticket": state, "qr_svg": _qr_svg(url), "url": url},
+        {"facility_code": facility, "ticket": state, "token": token, "qr_svg": _qr_svg(url),
+         "url": url},  # fmt: skip
     )
 
 
@@ -170,6 +172,19 @@ def ticket(request: HttpRequest, token: str) -> HttpResponse:
     if request.GET.get("format") == "json":
         return HttpResponse(json.dumps(asdict(state)), content_type="application/json")
     return render(request, "reception/ticket.html", {"ticket": state, "token": token})
+
+
+@require_GET
+@never_cache  # the wait it prints is of this minute
+def ticket_pdf(request: HttpRequest, token: str) -> HttpResponse:
+    """The ticket as a PDF for the kiosk's or desk's 80 mm receipt printer, or to keep on the
+    phone: public like the live ticket (the token is the key), no name."""
+    state = selectors.ticket_by_token(token)
+    url = request.build_absolute_uri(reverse("reception:ticket", kwargs={"token": token}))
+    pdf = render_ticket_pdf(state=state, live_url=url, printed_at=clock.local_now())
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{state.ticket}.pdf"'
+    return response
 
 
 # --- display boards --------------------------------------------------------------------------
@@ -263,40 +278,6 @@ def _act(request: HttpRequest, point_id: int) -> None:
         services.finish_visit(principal=request.user, entry_id=entry_id)
     else:
         raise errors.unknown_action()
-
-
-# --- the reception desk ----------------------------------------------------------------------
-
-
-@require_http_methods(["GET", "POST"])
-@page_requires(Permission.RECEPTION_DESK)
-def desk(request: HttpRequest) -> HttpResponse:
-    """The desk: the kiosk's check-in plus what only staff may do (declared priority groups,
-    a follow-up slip, no insurance check for a fee-paying patient). Walk-ins without a card
-    are registered in the person registry first (a child on a guardian's ID, a foreigner
-    with a passport, an unknown person)."""
-    context: dict[str, Any] = {
-        "groups": [(g.value, g.label) for g in DECLARED_GROUPS],
-        "facilities": selectors.facilities_of(principal=request.user),
-    }
-    if request.method == "POST":
-        form = request.POST
-        context["form"] = form
-        try:
-            done = services.check_in_at_desk(
-                principal=request.user, facility_code=form.get("facility", ""),
-                scan=form.get("scan", ""), person_id=form.get("person", ""),
-                clinic_code=form.get("clinic", ""),
-                declared_groups=[g for g in form.getlist("groups") if g in PriorityGroup.values],
-                follow_up_slip=form.get("follow_up_slip", ""), insured=form.get("fee") != "1",
-                source_ip=_ip(request),
-            )  # fmt: skip
-        except DomainError as error:
-            context["error"] = error.message(get_language())
-            return render(request, "reception/desk.html", context)
-        context["done"] = done
-        context["channel"] = Channel.DESK
-    return render(request, "reception/desk.html", context)
 
 
 # --- statistics ------------------------------------------------------------------------------

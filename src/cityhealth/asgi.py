@@ -7,8 +7,9 @@ view, and again to close the response. The FHIR API is synchronous from end to e
 by hospital systems: its requests run the synchronous middleware chain in one hop on a
 thread that is kept (`ThreadedHandler`), which took about half the CPU off a read; its
 reads and searches by a hospital system's token take a shorter path still
-(`fhir_hot_path`). Everything else (pages, the dispatch console's event stream) keeps
-Django's handler.
+(`fhir_hot_path`). The JSON APIs under /api/ (reception's check-ins from hospital systems,
+the ambulances' reports) take the same kept thread. Everything else (pages, the dispatch
+console's and the queue boards' event streams) keeps Django's handler.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ from django.urls import set_script_prefix  # noqa: E402
 
 from cityhealth.fhir_hot_path import HotPath, hot_route  # noqa: E402
 
-THREADED_PREFIXES = ("/fhir/",)
+# The JSON APIs are synchronous too (django-ninja; no stream is served under /api/).
+THREADED_PREFIXES = ("/fhir/", "/api/")
 
 
 class ThreadedHandler(ASGIHandler):

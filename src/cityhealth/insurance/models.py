@@ -14,8 +14,14 @@ class EligibilityCheck(models.Model):
     """One check of a person's card for a visit. A pending check is tried again in the
     background and updated in place; a visit keeps a foreign key to it."""
 
-    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="+")
-    facility = models.ForeignKey("facilities.Facility", on_delete=models.PROTECT, related_name="+")
+    # Each check-in may write a check: no index beyond those its reads use (the person's
+    # day starts `insurance_check_day`; nobody looks checks up by facility alone).
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    facility = models.ForeignKey(
+        "facilities.Facility", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     check_date = models.DateField(_("date"))  # the city's date of the check
     status = models.CharField(
         _("status"), max_length=12, choices=[(e.value, e.value) for e in Eligibility]
@@ -47,7 +53,12 @@ class EligibilityCheck(models.Model):
         verbose_name_plural = _("eligibility checks")
         indexes = [
             models.Index(fields=["person", "check_date", "status"], name="insurance_check_day"),
-            models.Index(fields=["status", "next_attempt_at"], name="insurance_check_due"),
+            # Only the pending few: a settled check never enters it.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(status="pending"),
+                name="insurance_check_due",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -63,7 +63,10 @@ def check_eligibility(
         raise errors.staff_not_configured()
     query = card_query(person, staff_name=staff_name, staff_citizen_id=staff_citizen_id)
     now = clock.now()
-    check = EligibilityCheck.objects.create(
+    # Saved once, with the gateway's answer (one INSERT, not an INSERT and an UPDATE): the
+    # check-in's transaction holds it, so a pending row written first would not be seen
+    # any earlier.
+    check = EligibilityCheck(
         person=person,
         facility=facility,
         check_date=today,
@@ -143,14 +146,14 @@ def _attempt(check: EligibilityCheck, *, client: VssClient | None) -> None:
     try:
         reply = client.check_card(account, query)
     except GatewayUnavailable as gone:
-        _log(check, gone.attempts, query)
         _still_pending(check, reason=gone.reason, code=gone.code)
+        _log(check, gone.attempts, query)
         return
-    _log(check, reply.attempts, query)
     if meaning_of(reply.answer.code).status == Eligibility.PENDING:
         _still_pending(check, reason="answered", code=reply.answer.code)
-        return
-    _settle(check, reply.answer)
+    else:
+        _settle(check, reply.answer)
+    _log(check, reply.attempts, query)  # after the check's row, which it refers to
 
 
 def _settle(check: EligibilityCheck, answer: CardAnswer) -> None:

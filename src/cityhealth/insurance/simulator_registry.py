@@ -29,6 +29,7 @@ class Verdict:
     person: Person | None = None
     card: InsuranceCard | None = None  # the card asked about
     new_card: InsuranceCard | None = None  # its successor (003/004)
+    cards: tuple[InsuranceCard, ...] = ()  # all the holder's cards, oldest first, if read
 
 
 def query_format_error(body: dict[str, object]) -> str | None:
@@ -106,25 +107,27 @@ def find_card(card: str, today: dt.date) -> Verdict:
             age = _age_on(person, today)
             return Verdict("130" if age is not None and age < 6 else "050", person=person)
         current = [c for c in cards if c.valid_to is None or c.valid_to >= today]
-        return Verdict("000", person=person, card=(current or cards)[-1])
+        return Verdict("000", person=person, card=(current or cards)[-1], cards=tuple(cards))
     number = card[-10:]
-    exact = (
-        InsuranceCard.objects.filter(
-            Q(code=card) if len(card) == 15 else Q(social_insurance_number=card)
-        )
-        .select_related("person")
-        .first()
+    asked = Q(code=card) if len(card) == 15 else Q(social_insurance_number=card)
+    # The card asked about with its holder's other cards, in one query (a later card
+    # answers 003/004).
+    holders = InsuranceCard.objects.filter(asked).values("person_id")[:1]
+    held = sorted(
+        InsuranceCard.objects.filter(person_id__in=holders).select_related("person"),
+        key=lambda c: (c.valid_from or dt.date.min, c.pk),
     )
+    exact = next((c for c in held if c.code == card or c.social_insurance_number == card), None)
     if exact is None and len(card) == 15:
         same_number = InsuranceCard.objects.filter(social_insurance_number=number).first()
         if same_number is None or not same_number.code:
             return Verdict("050")
-        held = same_number.code
-        code = "051" if held[:2] != card[:2] else "052" if held[3:5] != card[3:5] else "053"
+        other = same_number.code
+        code = "051" if other[:2] != card[:2] else "052" if other[3:5] != card[3:5] else "053"
         return Verdict(code)
     if exact is None:
         return Verdict("050")
-    return Verdict("000", person=exact.person, card=exact)
+    return Verdict("000", person=exact.person, card=exact, cards=tuple(held))
 
 
 def _birth_matches(person: Person, sent: str) -> bool:
@@ -150,7 +153,7 @@ def check_card(body: dict[str, str], today: dt.date) -> Verdict:
         return Verdict("070", person, card)
     later = [
         c
-        for c in _cards_of(person.pk)
+        for c in found.cards or _cards_of(person.pk)
         if c.pk != card.pk and (c.valid_from or dt.date.min) > (card.valid_from or dt.date.min)
     ]
     expired = card.valid_to is not None and card.valid_to < today

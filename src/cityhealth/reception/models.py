@@ -20,12 +20,17 @@ from cityhealth.reception.enums import (
 
 
 class Visit(models.Model):
-    facility = models.ForeignKey("facilities.Facility", on_delete=models.PROTECT, related_name="+")
+    # No index of their own where a composite one starts with the column: every check-in
+    # writes these rows, and each index is one more write (the hospital's day, the one open
+    # visit and the ticket number all start with the facility).
+    facility = models.ForeignKey(
+        "facilities.Facility", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     # Always a registry person: the desk registers one without papers (an unconscious
     # stranger with an approximate age, a child on a guardian's ID) before checking in.
     person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="+")
     # The resident's live ticket page: unguessable, printed as a QR.
-    token = models.CharField(max_length=32, unique=True)
+    token = models.CharField(max_length=32)  # unique: Meta (no LIKE index beside it)
     day = models.DateField()  # the facility's local day the ticket belongs to
     prefix = models.CharField(max_length=2)  # "A" normal, "U" priority, "C" emergency
     number = models.PositiveIntegerField()
@@ -51,6 +56,7 @@ class Visit(models.Model):
     class Meta:
         db_table = "reception_visits"
         constraints = [
+            models.UniqueConstraint(fields=["token"], name="reception_visit_token"),
             models.UniqueConstraint(
                 fields=["facility", "day", "prefix", "number"], name="reception_visit_ticket"
             ),
@@ -72,10 +78,15 @@ class Visit(models.Model):
 
 
 class QueueEntry(models.Model):
-    visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="entries")
-    facility = models.ForeignKey("facilities.Facility", on_delete=models.PROTECT, related_name="+")
+    # Indexed by the composite indexes and constraint below, which start with them.
+    visit = models.ForeignKey(
+        Visit, on_delete=models.CASCADE, related_name="entries", db_index=False
+    )
+    facility = models.ForeignKey(
+        "facilities.Facility", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     department = models.ForeignKey(
-        "facilities.Department", on_delete=models.PROTECT, related_name="+"
+        "facilities.Department", on_delete=models.PROTECT, related_name="+", db_index=False
     )
     # The room a clinic entry was sent to at check-in, or the counter that called it.
     service_point = models.ForeignKey(

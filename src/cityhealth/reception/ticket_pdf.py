@@ -180,7 +180,6 @@ def _side_by_side(vi: str, en: str) -> str:
     return vi if vi == en else f"{vi} · {en}"
 
 
-
 @dataclass(frozen=True)
 class _Words:
     """Everything the ticket says, in one language."""

@@ -151,8 +151,13 @@ def kiosk_ticket(request: HttpRequest, facility: str, token: str) -> HttpRespons
     return render(
         request,
         "reception/kiosk_ticket.html",
-        {"facility_code": facility, "ticket": state, "token": token, "qr_svg": _qr_svg(url),
-         "url": url},  # fmt: skip
+        {
+            "facility_code": facility,
+            "ticket": state,
+            "token": token,
+            "qr_svg": _qr_svg(url),
+            "url": url,
+        },
     )
 
 

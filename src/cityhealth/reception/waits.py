@@ -75,4 +75,9 @@ def estimate_wait(entry: QueueEntry) -> int:
     points = 1
     if entry.service_point_id is None:
         points = max(1, ServicePoint.objects.filter(department=department, is_active=True).count())
-    return math.ceil(ahead_of(entry) * service_minutes(department) / points)
+    return minutes_for(ahead=ahead_of(entry), department=department, points=points)
+
+
+def minutes_for(*, ahead: int, department: Department, points: int = 1) -> int:
+    """Whole minutes until `ahead` patients are served by `points` rooms or counters."""
+    return math.ceil(ahead * service_minutes(department) / points)

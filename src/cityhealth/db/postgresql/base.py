@@ -33,6 +33,8 @@ from __future__ import annotations
 import threading
 import time
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
@@ -67,6 +69,7 @@ class PreparedCursor(base.ServerBindingCursor):
 # psycopg prepares nothing, not even what asks for it, when a connection's threshold is None
 # (Django's default); a threshold no statement reaches leaves the choice to the cursor.
 _NEVER_BY_COUNT = 2**31 - 1
+PREPARE_AFTER = 1  # runs before a statement of a `prepared_statements` block is prepared
 
 
 class DatabaseWrapper(_base.DatabaseWrapper):
@@ -87,6 +90,21 @@ class DatabaseWrapper(_base.DatabaseWrapper):
         self.ensure_connection()
         wrapper: Any = self
         return wrapper._prepare_cursor(PreparedCursor(self.connection))
+
+    @contextmanager
+    def prepared_statements(self) -> Iterator[None]:
+        """Cursors made in the block bind on the server, and a statement run a second time
+        on this connection is prepared (psycopg's threshold). A statement whose text never
+        repeats (a savepoint's unique name) is never prepared, so it cannot crowd the
+        connection's prepared statements out. The connection is put back as it was."""
+        self.ensure_connection()
+        raw = self.connection
+        factory, threshold = raw.cursor_factory, raw.prepare_threshold
+        raw.cursor_factory, raw.prepare_threshold = base.ServerBindingCursor, PREPARE_AFTER
+        try:
+            yield
+        finally:
+            raw.cursor_factory, raw.prepare_threshold = factory, threshold
 
     @property
     def pool(self) -> Any:

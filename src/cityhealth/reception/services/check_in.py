@@ -19,6 +19,7 @@ from cityhealth.core import clock
 from cityhealth.core.access import ensure_permission
 from cityhealth.core.errors import InvalidInput
 from cityhealth.core.roles import Permission
+from cityhealth.db import prepared_statements
 from cityhealth.facilities.models import Department, Facility
 from cityhealth.insurance.selectors import eligibility_of, kiosk_staff
 from cityhealth.insurance.services import check_eligibility
@@ -40,8 +41,8 @@ from cityhealth.reception.enums import (
 )
 from cityhealth.reception.models import QueueEntry, TicketSequence, Visit
 from cityhealth.reception.services.claims import checkin_record
-from cityhealth.reception.services.queues import close_stale_visit, least_busy_room
-from cityhealth.reception.waits import estimate_wait
+from cityhealth.reception.services.queues import choose_room, close_stale_visit
+from cityhealth.reception.waits import estimate_wait, minutes_for
 
 PREFIX = {Priority.NORMAL: "A", Priority.PRIORITY: "U", Priority.EMERGENCY: "C"}
 logger = logging.getLogger(__name__)
@@ -141,19 +142,20 @@ def check_in_with_cccd(
 ) -> CheckIn:
     """Identify the card's holder and check them in to `clinic_code` in one step (a
     hospital's system, a desk that knows the clinic already)."""
-    found = identify(
-        principal=principal, facility_code=facility_code, qr=qr, citizen_id=citizen_id,
-        source_ip=source_ip,
-    )  # fmt: skip
-    if found.open_visit is not None:
-        return found.open_visit
-    return check_in_person(
-        principal=principal, facility=found.facility, person=found.person,
-        clinic_code=clinic_code, channel=channel, identified_by=found.identified_by,
-        document_number=found.document_number, declared_groups=declared_groups,
-        started_at=started_at, eligibility=found.eligibility, none_open=True,
-        insured=found.eligibility is not None,  # could not be checked a moment ago: not again
-    )  # fmt: skip
+    with prepared_statements():  # hospital systems call this hundreds of times a second
+        found = identify(
+            principal=principal, facility_code=facility_code, qr=qr, citizen_id=citizen_id,
+            source_ip=source_ip,
+        )  # fmt: skip
+        if found.open_visit is not None:
+            return found.open_visit
+        return check_in_person(
+            principal=principal, facility=found.facility, person=found.person,
+            clinic_code=clinic_code, channel=channel, identified_by=found.identified_by,
+            document_number=found.document_number, declared_groups=declared_groups,
+            started_at=started_at, eligibility=found.eligibility, none_open=True,
+            insured=found.eligibility is not None,  # could not be checked a moment ago
+        )  # fmt: skip
 
 
 def check_in_known(
@@ -257,12 +259,12 @@ def check_in_person(
     clinic = _clinic(facility, clinic_code)
     if not suits(clinic, person, day):
         raise errors.clinic_unsuited(clinic.name)
-    room = least_busy_room(clinic)
+    priority = _priority_of(groups)
+    choice = choose_room(clinic, priority=priority)
     if not insured:
         eligibility = None
     elif eligibility is None:
         eligibility = _eligibility(principal, facility, person)
-    priority = _priority_of(groups)
     now = clock.now()
     try:
         with transaction.atomic():
@@ -279,8 +281,8 @@ def check_in_person(
             visit.claim_checkin = checkin_record(visit, person, eligibility)
             visit.save(force_insert=True)
             entry = QueueEntry.objects.create(
-                visit=visit, facility=facility, department=clinic, service_point=room, step=1,
-                state=EntryState.WAITING, priority=priority, entered_at=now,
+                visit=visit, facility=facility, department=clinic, service_point=choice.room,
+                step=1, state=EntryState.WAITING, priority=priority, entered_at=now,
             )  # fmt: skip
             encounters.after_commit(visit.pk)
     except IntegrityError:
@@ -289,7 +291,10 @@ def check_in_person(
         if existing is None:
             raise
         return _again(existing)
-    return CheckIn(visit, entry, eligibility, estimate_wait(entry), again=False)
+    # Clinic patients wait for a room, so those ahead are that room's (counted with the
+    # room's choice a moment ago, not once more).
+    wait = minutes_for(ahead=choice.ahead, department=clinic)
+    return CheckIn(visit, entry, eligibility, wait, again=False)
 
 
 def _eligibility(principal: object, facility: Facility, person: Person) -> EligibilityResult | None:

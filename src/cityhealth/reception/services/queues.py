@@ -9,6 +9,7 @@ takes the next one. Locks are taken visit first, then its entry."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Count, Q
@@ -20,7 +21,7 @@ from cityhealth.core.roles import Permission
 from cityhealth.facilities.enums import DepartmentKind, ServicePointKind
 from cityhealth.facilities.models import Department, ServicePoint
 from cityhealth.reception import encounters, errors
-from cityhealth.reception.enums import OPEN_STATES, EntryState, VisitStatus
+from cityhealth.reception.enums import OPEN_STATES, EntryState, Priority, VisitStatus
 from cityhealth.reception.models import QueueEntry, Visit
 
 _TRIES = 5  # candidates tried when others take them first
@@ -167,23 +168,38 @@ def _room_for(visit: Visit, department: Department) -> ServicePoint | None:
     return least_busy_room(department)
 
 
+@dataclass(frozen=True)
+class RoomChoice:
+    room: ServicePoint
+    ahead: int  # patients waiting there who will be called before one arriving now
+
+
 def least_busy_room(department: Department) -> ServicePoint:
     """The clinic's open room with the fewest patients waiting (then the first in order)."""
+    return choose_room(department).room
+
+
+def choose_room(department: Department, *, priority: int = Priority.NORMAL) -> RoomChoice:
+    """The least busy room and, in the same query, how many there are ahead of a patient of
+    `priority` arriving now (all waiting of that priority or higher: they came earlier)."""
+    waiting = Q(reception_entries__state=EntryState.WAITING)
     room = (
         ServicePoint.objects.filter(
             department=department, is_active=True, kind=ServicePointKind.ROOM
         )
         .annotate(
-            waiting=Count(
-                "reception_entries", filter=Q(reception_entries__state=EntryState.WAITING)
-            )
+            waiting=Count("reception_entries", filter=waiting),
+            ahead=Count(
+                "reception_entries",
+                filter=waiting & Q(reception_entries__priority__gte=priority),
+            ),
         )
         .order_by("waiting", "position", "code")
         .first()
     )
     if room is None:
         raise errors.no_room(department.name)
-    return room
+    return RoomChoice(room, room.ahead)  # the annotation
 
 
 def finish_visit(*, principal: object, entry_id: int) -> Visit:

@@ -1,14 +1,15 @@
-"""The hospitals' layout as reception reads it on every check-in: a facility by its code and
-its clinics, kept in the process for a minute. The layout changes in the admin a few times a
-year; any save or delete of a facility, department or service point empties the cache at
-once in the process that made it (other processes see it within the minute)."""
+"""The hospitals' layout as reception reads it on every check-in: a facility by its code,
+its clinics and their rooms, kept in the process for a minute. The layout changes in the
+admin a few times a year; any save or delete of a facility, department or service point
+empties the cache at once in the process that made it (other processes see it within the
+minute)."""
 
 from __future__ import annotations
 
 from django.db.models.signals import post_delete, post_save
 
 from cityhealth.core.caches import KeptFor
-from cityhealth.facilities.enums import DepartmentKind
+from cityhealth.facilities.enums import DepartmentKind, ServicePointKind
 from cityhealth.facilities.models import Department, Facility, ServicePoint
 
 # The layout, a minute at a time (emptied at once by this process's own changes).
@@ -30,6 +31,18 @@ def clinics_of(facility: Facility) -> list[Department]:
             Department.objects.filter(facility=facility, kind=DepartmentKind.CLINIC).order_by(
                 "position", "code"
             )
+        ),
+    )
+
+
+def rooms_of(department: Department) -> list[ServicePoint]:
+    """The department's open rooms, in the department's order."""
+    return _layout.get(
+        ("rooms", department.pk),
+        lambda: list(
+            ServicePoint.objects.filter(
+                department=department, is_active=True, kind=ServicePointKind.ROOM
+            ).order_by("position", "code")
         ),
     )
 

@@ -15,6 +15,7 @@ console's and the queue boards' event streams) keeps Django's handler.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -99,3 +100,8 @@ def _threads() -> int:
 
 
 application = ThreadedHandler(_threads())
+
+# What is loaded by now (Django, the apps, the URL map, the templates' code) lives as long
+# as the process: kept out of the collector's full passes, which otherwise walked it all
+# every few hundred requests and stalled the requests in flight.
+gc.freeze()

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from cityhealth.core import clock
+from cityhealth.db import insert_row
 from cityhealth.facilities.models import Facility
 from cityhealth.insurance import errors, selectors
 from cityhealth.insurance.codes import meaning_of
@@ -196,19 +197,26 @@ def _settle(check: EligibilityCheck, answer: CardAnswer) -> None:
     check.holder_name = answer.holder_name[:200]
     check.next_attempt_at = None
     check.last_error, check.last_code = "", ""
-    check.save()
+    _save(check)
 
 
 def _still_pending(check: EligibilityCheck, *, reason: str, code: str) -> None:
     check.last_error, check.last_code = reason[:30], code
     if check.attempts >= settings.INSURANCE_RECHECK_ATTEMPTS:
         check.next_attempt_at = None  # staff check it by hand (the desk's words say so)
-        check.save()
+        _save(check)
         return
     wait = dt.timedelta(seconds=settings.INSURANCE_RECHECK_SECONDS * 2 ** (check.attempts - 1))
     check.next_attempt_at = check.checked_at + min(wait, MAX_RECHECK_WAIT)
-    check.save()
+    _save(check)
     transaction.on_commit(partial(_enqueue_recheck, check.pk, check.next_attempt_at))
+
+
+def _save(check: EligibilityCheck) -> None:
+    if check._state.adding:
+        insert_row(check)  # a check-in's new check: one INSERT made once, not compiled
+    else:
+        check.save()
 
 
 def _enqueue_recheck(check_id: int, when: dt.datetime) -> None:
@@ -218,19 +226,19 @@ def _enqueue_recheck(check_id: int, when: dt.datetime) -> None:
 
 
 def _log(check: EligibilityCheck, attempts: list[Attempt], query: CardQuery) -> None:
-    GatewayLookup.objects.bulk_create(
-        GatewayLookup(
-            eligibility_check=check,
-            endpoint=attempt.endpoint,
-            username=attempt.username,
-            staff_name=query.staff_name,
-            staff_citizen_id=query.staff_citizen_id,
-            started_at=attempt.started_at,
-            duration_ms=attempt.duration_ms,
-            http_status=attempt.http_status,
-            result_code=attempt.result_code,
-            error=attempt.error,
-            request=attempt.request,
+    for attempt in attempts:
+        insert_row(
+            GatewayLookup(
+                eligibility_check=check,
+                endpoint=attempt.endpoint,
+                username=attempt.username,
+                staff_name=query.staff_name,
+                staff_citizen_id=query.staff_citizen_id,
+                started_at=attempt.started_at,
+                duration_ms=attempt.duration_ms,
+                http_status=attempt.http_status,
+                result_code=attempt.result_code,
+                error=attempt.error,
+                request=attempt.request,
+            )
         )
-        for attempt in attempts
-    )

@@ -19,7 +19,7 @@ from cityhealth.core import clock
 from cityhealth.core.access import ensure_permission
 from cityhealth.core.errors import InvalidInput
 from cityhealth.core.roles import Permission
-from cityhealth.db import prepared_statements
+from cityhealth.db import insert_row, prepared_statements
 from cityhealth.facilities.models import Department, Facility
 from cityhealth.insurance.selectors import eligibility_of, kiosk_staff
 from cityhealth.insurance.services import check_eligibility
@@ -279,11 +279,12 @@ def check_in_person(
                 checked_in_at=now, checked_in_by=actor_of(principal),
             )  # fmt: skip
             visit.claim_checkin = checkin_record(visit, person, eligibility)
-            visit.save(force_insert=True)
-            entry = QueueEntry.objects.create(
+            insert_row(visit)  # as save(force_insert=True), without compiling it
+            entry = QueueEntry(
                 visit=visit, facility=facility, department=clinic, service_point=choice.room,
                 step=1, state=EntryState.WAITING, priority=priority, entered_at=now,
             )  # fmt: skip
+            insert_row(entry)
             encounters.after_commit(visit.pk)
     except IntegrityError:
         # Another kiosk or tap opened this person's visit a moment ago: that one is theirs.

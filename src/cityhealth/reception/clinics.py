@@ -4,13 +4,14 @@ a person's age gives the statutory priority groups that need no declaring."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from cityhealth.facilities.enums import Specialty
 from cityhealth.facilities.models import Department, Facility
 from cityhealth.people.enums import DatePrecision, Sex
 from cityhealth.people.models import Person
 from cityhealth.reception.directory import clinics_of
-from cityhealth.reception.enums import PriorityGroup
+from cityhealth.reception.enums import Priority, PriorityGroup
 
 # Children under 16 are seen by paediatrics in Vietnamese hospitals; the adult medical
 # clinics do not see them. Specialties that see every age are listed for both.
@@ -69,3 +70,12 @@ def suits(department: Department, person: Person, day: dt.date) -> bool:
 def clinics_for(facility: Facility, person: Person, day: dt.date) -> list[Department]:
     """The facility's clinics this person may choose, in the facility's order."""
     return [clinic for clinic in clinics_of(facility) if suits(clinic, person, day)]
+
+
+def priority_of(groups: Iterable[str]) -> Priority:
+    """A visit's order of service from its priority groups: emergency first, then any
+    statutory group, then everyone else."""
+    chosen = set(groups)
+    if PriorityGroup.EMERGENCY in chosen:
+        return Priority.EMERGENCY
+    return Priority.PRIORITY if chosen else Priority.NORMAL

@@ -11,6 +11,7 @@ from django.db.models.signals import post_delete, post_save
 from cityhealth.core.caches import KeptFor
 from cityhealth.facilities.enums import DepartmentKind, ServicePointKind
 from cityhealth.facilities.models import Department, Facility, ServicePoint
+from cityhealth.reception import errors
 
 # The layout, a minute at a time (emptied at once by this process's own changes).
 _layout = KeptFor(60.0)
@@ -33,6 +34,13 @@ def clinics_of(facility: Facility) -> list[Department]:
             )
         ),
     )
+
+
+def clinic_by_code(facility: Facility, code: str) -> Department:
+    for clinic in clinics_of(facility):
+        if clinic.code == code:
+            return clinic
+    raise errors.clinic_not_found(code)
 
 
 def rooms_of(department: Department) -> list[ServicePoint]:

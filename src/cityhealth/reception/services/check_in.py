@@ -28,8 +28,8 @@ from cityhealth.people.models import Person
 from cityhealth.people.selectors import lookup_by_citizen_id, survivor_of
 from cityhealth.people.services import register_from_scan
 from cityhealth.reception import encounters, errors
-from cityhealth.reception.clinics import age_groups, clinics_for, suits
-from cityhealth.reception.directory import active_facility, clinics_of
+from cityhealth.reception.clinics import age_groups, clinics_for, priority_of, suits
+from cityhealth.reception.directory import active_facility, clinic_by_code
 from cityhealth.reception.enums import (
     DECLARED_GROUPS,
     Channel,
@@ -256,10 +256,10 @@ def check_in_person(
     existing = None if none_open else _open_visit(facility, person, day)
     if existing is not None:
         return _again(existing)
-    clinic = _clinic(facility, clinic_code)
+    clinic = clinic_by_code(facility, clinic_code)
     if not suits(clinic, person, day):
         raise errors.clinic_unsuited(clinic.name)
-    priority = _priority_of(groups)
+    priority = priority_of(groups)
     choice = choose_room(clinic, priority=priority)
     if not insured:
         eligibility = None
@@ -326,13 +326,6 @@ def _ensure_acts_at(principal: object, facility: Facility) -> None:
         raise errors.facility_not_found()  # as if it did not exist: no probing of others
 
 
-def _clinic(facility: Facility, code: str) -> Department:
-    for clinic in clinics_of(facility):
-        if clinic.code == code:
-            return clinic
-    raise errors.clinic_not_found(code)
-
-
 def _priority_groups(person: Person, day: dt.date, declared: Iterable[str]) -> list[PriorityGroup]:
     groups = age_groups(person, day)
     for value in declared:
@@ -341,12 +334,6 @@ def _priority_groups(person: Person, day: dt.date, declared: Iterable[str]) -> l
         if PriorityGroup(value) not in groups:
             groups.append(PriorityGroup(value))
     return groups
-
-
-def _priority_of(groups: list[PriorityGroup]) -> Priority:
-    if PriorityGroup.EMERGENCY in groups:
-        return Priority.EMERGENCY
-    return Priority.PRIORITY if groups else Priority.NORMAL
 
 
 def _next_number(facility: Facility, day: dt.date, prefix: str) -> int:

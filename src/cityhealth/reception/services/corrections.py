@@ -18,18 +18,17 @@ from cityhealth.accounts.selectors import actor_of, acts_at
 from cityhealth.core import clock
 from cityhealth.core.access import ensure_permission
 from cityhealth.core.roles import Permission
-from cityhealth.facilities.models import Department, Facility
+from cityhealth.facilities.models import Facility
 from cityhealth.people.models import Guardianship, Person
 from cityhealth.people.selectors import MAX_ID
 from cityhealth.reception import encounters, errors, selectors
-from cityhealth.reception.clinics import age_groups, suits
-from cityhealth.reception.directory import clinics_of
+from cityhealth.reception.clinics import age_groups, priority_of, suits
+from cityhealth.reception.directory import clinic_by_code
 from cityhealth.reception.enums import (
     DECLARED_GROUPS,
     OPEN_STATES,
     EntryState,
     IdentifiedBy,
-    Priority,
     PriorityGroup,
     VisitStatus,
 )
@@ -54,7 +53,7 @@ def change_clinic(
         if len(entries) != 1 or entries[0].state != EntryState.WAITING:
             raise errors.not_in_first_clinic()
         entry = entries[0]
-        clinic = _clinic(visit.facility, clinic_code)
+        clinic = clinic_by_code(visit.facility, clinic_code)
         if clinic.pk == entry.department_id:
             raise errors.same_queue()
         if not suits(clinic, visit.person, visit.day):
@@ -264,13 +263,6 @@ def _is_ward(person: Person, guardian_id: int | None) -> bool:
     )
 
 
-def _clinic(facility: Facility, code: str) -> Department:
-    for clinic in clinics_of(facility):
-        if clinic.code == code:
-            return clinic
-    raise errors.clinic_not_found(code)
-
-
 def _declared(values: Iterable[str]) -> list[PriorityGroup]:
     declared: list[PriorityGroup] = []
     for value in values:
@@ -290,10 +282,7 @@ def _groups(person: Person, visit: Visit, declared: Iterable[str]) -> list[str]:
 def _reprioritise(visit: Visit, entries: list[QueueEntry], groups: list[str]) -> None:
     """The visit's groups and priority (as check-in derives it), and the same priority for
     its waiting entries; an entry called or ended keeps the one it was served under."""
-    if PriorityGroup.EMERGENCY in groups:
-        priority = Priority.EMERGENCY
-    else:
-        priority = Priority.PRIORITY if groups else Priority.NORMAL
+    priority = priority_of(groups)
     visit.priority_groups, visit.priority = groups, priority
     QueueEntry.objects.filter(
         pk__in=[e.pk for e in entries if e.state == EntryState.WAITING]

@@ -67,7 +67,11 @@ def call_next(*, principal: object, service_point_id: int) -> QueueEntry:
             raise errors.nothing_waiting()
         with transaction.atomic():
             _finish_called_at(point, now)
-            taken = QueueEntry.objects.filter(pk=candidate, state=EntryState.WAITING).update(
+            # Still waiting, and still in this queue (the desk may have moved it to another
+            # clinic a moment ago): otherwise another caller or the desk got there first.
+            taken = QueueEntry.objects.filter(
+                pk=candidate, state=EntryState.WAITING, department_id=point.department_id
+            ).update(
                 state=EntryState.CALLED, called_at=now, announced_at=now, calls=1,
                 service_point_id=point.pk, called_by=actor,
             )  # fmt: skip

@@ -168,3 +168,35 @@ def test_staff_of_another_hospital_see_no_queue_here(hospital, receptionist, mak
         services.call_next(principal=stranger, service_point_id=room.pk)
     with pytest.raises(NotFound):
         services.recall(principal=stranger, entry_id=done.entry.pk)
+
+
+def test_a_patient_moved_to_another_clinic_while_being_called_is_not_taken(
+    hospital, receptionist, clinician, monkeypatch
+):
+    """The desk moves a waiting patient to another clinic between the room choosing them
+    and taking them: the room does not take a patient who is no longer in its queue."""
+    from cityhealth.reception.services import queues
+
+    woman = scan(receptionist, WOMAN_CARD, minute=0)
+    room = woman.entry.service_point
+    assert room is not None
+    other = QueueEntry.objects.filter(pk=woman.entry.pk)
+    finish_called_at = queues._finish_called_at
+
+    def desk_moves_her_meanwhile(point: Any, now: Any) -> None:
+        other.update(department_id=_another_queue(room.department_id))
+        finish_called_at(point, now)
+
+    monkeypatch.setattr(queues, "_finish_called_at", desk_moves_her_meanwhile)
+    with at(5), pytest.raises(Conflict) as moved:
+        services.call_next(principal=clinician, service_point_id=room.pk)
+    assert moved.value.code == "reception.queue_empty"  # she is not in its queue any more
+    assert other.get().state == EntryState.WAITING
+
+
+def _another_queue(department_id: int) -> int:
+    from cityhealth.facilities.models import Department
+
+    here = Department.objects.get(pk=department_id)
+    there = Department.objects.filter(facility_id=here.facility_id).exclude(pk=department_id)
+    return there.values_list("pk", flat=True)[0]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -138,6 +138,29 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
         title="Not found",
         detail=bilingual("Không tìm thấy.", "Not found."),
     )
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def _database_unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """The database went away mid-request (a restart, a failover): the request's transaction
+    is lost whole, so nothing of it was saved, and the same request may simply be sent again
+    (the pool hands the next one a new connection)."""
+    logger.warning("database unavailable in %s %s: %s", request.method, request.path, exc)
+    _roll_back_request()
+    response = problem_response(
+        request,
+        status=503,
+        code="database_unavailable",
+        title="Service unavailable",
+        detail=bilingual(
+            "Cơ sở dữ liệu tạm thời không phản hồi; yêu cầu chưa được lưu. Vui lòng gửi lại.",
+            "The database did not answer for a moment; the request was not saved. Please "
+            "send it again.",
+        ),
+    )
+    response["Retry-After"] = "2"
+    return response
 
 
 @api.exception_handler(Exception)

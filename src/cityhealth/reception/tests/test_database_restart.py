@@ -14,10 +14,11 @@ from django.test import Client
 from cityhealth.core.roles import Role
 from cityhealth.insurance.models import EligibilityCheck
 from cityhealth.reception.models import QueueEntry, Visit
-from cityhealth.reception.services import check_in
+from cityhealth.reception.services.queues import choose_room
 from cityhealth.reception.tests.conftest import WOMAN_CARD, make_small_hospital
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
+CHOOSE_ROOM = "cityhealth.reception.services.check_in.choose_room"  # as check-in calls it
 BODY = {"facility": "BV-TEST", "clinic": "CLINIC-INTERNAL", "qr": WOMAN_CARD}
 
 
@@ -26,7 +27,6 @@ def test_a_check_in_cut_off_by_a_database_restart_is_sent_again_and_goes_through
 ):
     make_small_hospital()
     desk: Client = client_as(Role.RECEPTIONIST)
-    choose_room = check_in.choose_room
     backends: list[int] = []
 
     def server_restarts(*args: Any, **kwargs: Any) -> Any:
@@ -37,7 +37,7 @@ def test_a_check_in_cut_off_by_a_database_restart_is_sent_again_and_goes_through
             cursor.execute("SELECT pg_terminate_backend(pg_backend_pid())")
         return choose_room(*args, **kwargs)
 
-    monkeypatch.setattr(check_in, "choose_room", server_restarts)
+    monkeypatch.setattr(CHOOSE_ROOM, server_restarts)
     cut = desk.post("/api/reception/check-ins", BODY, content_type="application/json")
     assert cut.status_code == 503, cut.content
     assert cut.json()["code"] == "database_unavailable"
@@ -48,7 +48,7 @@ def test_a_check_in_cut_off_by_a_database_restart_is_sent_again_and_goes_through
     assert not QueueEntry.objects.exists()
     assert not EligibilityCheck.objects.exists()
 
-    monkeypatch.setattr(check_in, "choose_room", choose_room)
+    monkeypatch.setattr(CHOOSE_ROOM, choose_room)
     again = desk.post("/api/reception/check-ins", BODY, content_type="application/json")
     assert again.status_code == 201, again.content
     assert again.json()["ticket"]["number"] == "A001"  # the cut one used no number up

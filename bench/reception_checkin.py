@@ -151,7 +151,7 @@ def end_earlier_runs() -> None:
     from cityhealth.core import clock
     from cityhealth.insurance.models import EligibilityCheck, GatewayLookup
     from cityhealth.reception.enums import EntryState, VisitStatus
-    from cityhealth.reception.models import QueueEntry, TicketSequence, Visit
+    from cityhealth.reception.models import EncounterDue, QueueEntry, TicketSequence, Visit
 
     now = clock.now()
     with transaction.atomic():
@@ -162,7 +162,7 @@ def end_earlier_runs() -> None:
             status=VisitStatus.CANCELLED, ended_at=now
         )
     if connection.vendor == "postgresql":
-        written = [QueueEntry, Visit, TicketSequence, EligibilityCheck, GatewayLookup]
+        written = [QueueEntry, Visit, TicketSequence, EligibilityCheck, GatewayLookup, EncounterDue]
         with connection.cursor() as cursor:
             cursor.execute(f"VACUUM (ANALYZE) {', '.join(m._meta.db_table for m in written)}")
 

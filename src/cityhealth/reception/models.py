@@ -176,3 +176,19 @@ class VisitCorrection(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise TypeError("a visit correction is never deleted")
+
+
+class EncounterDue(models.Model):
+    """A visit whose shared-record Encounter is behind: added in the transaction that
+    changed the visit (so it is due exactly when the change commits), removed by the worker
+    once the Encounter is written. One row per visit however often it changed."""
+
+    visit = models.OneToOneField(
+        Visit, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+
+    class Meta:
+        db_table = "reception_encounters_due"
+
+    def __str__(self) -> str:
+        return f"visit {self.visit_id}"

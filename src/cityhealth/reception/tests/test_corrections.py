@@ -164,7 +164,7 @@ def test_a_visit_opened_by_mistake_is_cancelled_with_its_encounter(
     done = scan(receptionist, WOMAN_CARD)
     with django_capture_on_commit_callbacks(execute=True):
         log = correct(services.cancel_visit, receptionist, done.visit, reason="Mở nhầm")
-    encounters.record_encounter.call(visit_id=done.visit.pk)
+    encounters.record_due_encounters.call()
     visit = Visit.objects.get()
     assert visit.status == VisitStatus.CANCELLED
     assert visit.ended_at == MORNING + dt.timedelta(minutes=5)

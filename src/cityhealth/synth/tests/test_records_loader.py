@@ -80,7 +80,9 @@ def test_a_second_run_goes_on_where_the_first_stopped(population):
     # the day the window ends) is looked at again.
     loaded = Resource.objects.filter(source=source_tag(SEED), person_id__isnull=False)
     with_records = loaded.values_list("person_id", flat=True).distinct().count()
-    assert with_records >= 4
+    # How many of the five have records depends on the persons' ids (their records are drawn
+    # from them), which other tests in the same database move on: only that there is some.
+    assert with_records >= 1
     second = load_records(seed=SEED, persons=15, years=2, batch=200)
     assert (second.persons, second.skipped, second.directory) == (
         15 - with_records,
@@ -93,9 +95,9 @@ def test_a_second_run_goes_on_where_the_first_stopped(population):
     assert stored == sorted(str(r["id"]) for r in expected_records(15))
     again = load_records(seed=SEED, persons=15, years=2, batch=200)
     # Nothing left to write; a person whose two years hold no record is looked at again.
+    holders = loaded.values_list("person_id", flat=True).distinct().count()
     assert again.written == 0
-    assert again.skipped >= 13
-    assert again.persons + again.skipped == 15
+    assert (again.persons, again.skipped) == (15 - holders, holders)
 
 
 def test_loaded_records_are_indexed_for_search(population):

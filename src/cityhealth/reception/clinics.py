@@ -10,8 +10,9 @@ from cityhealth.facilities.enums import Specialty
 from cityhealth.facilities.models import Department, Facility
 from cityhealth.people.enums import DatePrecision, Sex
 from cityhealth.people.models import Person
+from cityhealth.reception import errors
 from cityhealth.reception.directory import clinics_of
-from cityhealth.reception.enums import Priority, PriorityGroup
+from cityhealth.reception.enums import DECLARED_GROUPS, Priority, PriorityGroup
 
 # Children under 16 are seen by paediatrics in Vietnamese hospitals; the adult medical
 # clinics do not see them. Specialties that see every age are listed for both.
@@ -79,3 +80,21 @@ def priority_of(groups: Iterable[str]) -> Priority:
     if PriorityGroup.EMERGENCY in chosen:
         return Priority.EMERGENCY
     return Priority.PRIORITY if chosen else Priority.NORMAL
+
+
+def check_declared(values: Iterable[str]) -> list[PriorityGroup]:
+    """The groups staff declared, each once, in order; one that cannot be declared (an
+    age-based group, a word that is no group) is refused."""
+    declared: list[PriorityGroup] = []
+    for value in values:
+        if value not in PriorityGroup.values or PriorityGroup(value) not in DECLARED_GROUPS:
+            raise errors.bad_priority_group(value)
+        if PriorityGroup(value) not in declared:
+            declared.append(PriorityGroup(value))
+    return declared
+
+
+def priority_groups(person: Person, day: dt.date, declared: Iterable[str]) -> list[PriorityGroup]:
+    """A visit's groups: those the date of birth gives on `day`, then the declared ones."""
+    groups = age_groups(person, day)
+    return groups + [group for group in check_declared(declared) if group not in groups]

@@ -28,15 +28,13 @@ from cityhealth.people.models import Person
 from cityhealth.people.selectors import lookup_by_citizen_id, survivor_of
 from cityhealth.people.services import register_from_scan
 from cityhealth.reception import encounters, errors
-from cityhealth.reception.clinics import age_groups, clinics_for, priority_of, suits
+from cityhealth.reception.clinics import clinics_for, priority_groups, priority_of, suits
 from cityhealth.reception.directory import active_facility, clinic_by_code
 from cityhealth.reception.enums import (
-    DECLARED_GROUPS,
     Channel,
     EntryState,
     IdentifiedBy,
     Priority,
-    PriorityGroup,
     VisitStatus,
 )
 from cityhealth.reception.models import QueueEntry, TicketSequence, Visit
@@ -98,7 +96,7 @@ def identify(
     """Find the card's holder (a QR's holder the registry does not know is registered from
     the card; a typed number must be known) and check their insurance for the visit."""
     ensure_permission(principal, Permission.CHECK_IN)
-    facility = _facility_for(principal, facility_code)
+    facility = facility_for(principal, facility_code)
     if qr.strip():
         scanned = register_from_scan(
             qr=qr.strip(), actor=actor_of(principal), facility_code=facility.code,
@@ -171,7 +169,7 @@ def check_in_known(
 ) -> CheckIn:
     """The kiosk's second step: the person it identified a moment ago (carried in a signed
     pass) goes to the clinic chosen, with the insurance check already made."""
-    facility = _facility_for(principal, facility_code)
+    facility = facility_for(principal, facility_code)
     person = Person.objects.filter(pk=person_id).first()
     if person is None:
         raise errors.visit_not_found()
@@ -210,7 +208,7 @@ def check_in_at_desk(
         facility, person, how = found.facility, found.person, found.identified_by
         number, eligibility = found.document_number, found.eligibility
     elif person_id.strip().isdigit():
-        facility = _facility_for(principal, facility_code)
+        facility = facility_for(principal, facility_code)
         known = Person.objects.filter(pk=int(person_id)).first()
         if known is None:
             raise errors.person_required()
@@ -252,7 +250,7 @@ def check_in_person(
     if person.deceased:
         raise errors.deceased()
     day = clock.today()
-    groups = _priority_groups(person, day, declared_groups)
+    groups = priority_groups(person, day, declared_groups)
     existing = None if none_open else _open_visit(facility, person, day)
     if existing is not None:
         return _again(existing)
@@ -315,7 +313,9 @@ def _eligibility(principal: object, facility: Facility, person: Person) -> Eligi
         return None
 
 
-def _facility_for(principal: object, code: str) -> Facility:
+def facility_for(principal: object, code: str) -> Facility:
+    """The active facility of that code, if the caller works there; else as if it did not
+    exist (no probing of other hospitals)."""
     facility = facility_by_code(code)
     _ensure_acts_at(principal, facility)
     return facility
@@ -324,16 +324,6 @@ def _facility_for(principal: object, code: str) -> Facility:
 def _ensure_acts_at(principal: object, facility: Facility) -> None:
     if not acts_at(principal, facility.pk):
         raise errors.facility_not_found()  # as if it did not exist: no probing of others
-
-
-def _priority_groups(person: Person, day: dt.date, declared: Iterable[str]) -> list[PriorityGroup]:
-    groups = age_groups(person, day)
-    for value in declared:
-        if value not in PriorityGroup.values or PriorityGroup(value) not in DECLARED_GROUPS:
-            raise errors.bad_priority_group(value)
-        if PriorityGroup(value) not in groups:
-            groups.append(PriorityGroup(value))
-    return groups
 
 
 def _next_number(facility: Facility, day: dt.date, prefix: str) -> int:

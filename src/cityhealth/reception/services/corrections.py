@@ -22,14 +22,13 @@ from cityhealth.facilities.models import Facility
 from cityhealth.people.models import Guardianship, Person
 from cityhealth.people.selectors import MAX_ID
 from cityhealth.reception import encounters, errors, selectors
-from cityhealth.reception.clinics import age_groups, priority_of, suits
+from cityhealth.reception.clinics import check_declared, priority_groups, priority_of, suits
 from cityhealth.reception.directory import clinic_by_code
 from cityhealth.reception.enums import (
     DECLARED_GROUPS,
     OPEN_STATES,
     EntryState,
     IdentifiedBy,
-    PriorityGroup,
     VisitStatus,
 )
 from cityhealth.reception.models import QueueEntry, Visit, VisitCorrection
@@ -77,7 +76,7 @@ def change_priority_groups(
     announce it, and a new number would leave the printed one pointing nowhere. What orders
     a queue is the entries' priority, and that changes now."""
     why = _reason(reason)
-    declared = _declared(declared_groups)
+    declared = check_declared(declared_groups)  # refused before any lock
     with transaction.atomic():
         visit, entries = _locked(principal, visit_id)
         groups = _groups(visit.person, visit, declared)
@@ -263,20 +262,9 @@ def _is_ward(person: Person, guardian_id: int | None) -> bool:
     )
 
 
-def _declared(values: Iterable[str]) -> list[PriorityGroup]:
-    declared: list[PriorityGroup] = []
-    for value in values:
-        if value not in PriorityGroup.values or PriorityGroup(value) not in DECLARED_GROUPS:
-            raise errors.bad_priority_group(value)
-        if PriorityGroup(value) not in declared:
-            declared.append(PriorityGroup(value))
-    return declared
-
-
 def _groups(person: Person, visit: Visit, declared: Iterable[str]) -> list[str]:
     """The age groups on the visit's day, then the declared ones."""
-    groups = [str(group) for group in age_groups(person, visit.day)]
-    return groups + [str(group) for group in declared if str(group) not in groups]
+    return [str(group) for group in priority_groups(person, visit.day, declared)]
 
 
 def _reprioritise(visit: Visit, entries: list[QueueEntry], groups: list[str]) -> None:

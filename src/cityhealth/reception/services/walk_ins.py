@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from cityhealth.accounts.selectors import actor_of, acts_at
+from cityhealth.accounts.selectors import actor_of
 from cityhealth.core.access import ensure_permission
 from cityhealth.core.errors import DomainError
 from cityhealth.core.identifiers import parse_citizen_id
@@ -30,12 +30,12 @@ from cityhealth.people.models import Person
 from cityhealth.people.selectors import lookup_by_citizen_id, survivor_of
 from cityhealth.people.services import register_from_scan, register_person
 from cityhealth.reception import errors, selectors
-from cityhealth.reception.directory import clinics_of
+from cityhealth.reception.directory import clinic_by_code
 from cityhealth.reception.enums import Channel, IdentifiedBy, PriorityGroup
 from cityhealth.reception.services.check_in import (
     CheckIn,
     check_in_person,
-    facility_by_code,
+    facility_for,
     read_scan,
 )
 
@@ -266,15 +266,11 @@ def _check_in(
 
 def _desk_facility(principal: object, code: str) -> Facility:
     ensure_permission(principal, Permission.RECEPTION_DESK)
-    facility = facility_by_code(code)
-    if not acts_at(principal, facility.pk):
-        raise errors.facility_not_found()  # as if it did not exist: no probing of others
-    return facility
+    return facility_for(principal, code)
 
 
 def _ensure_clinic(facility: Facility, code: str) -> None:
     """A clinic code the hospital does not have is refused before anyone is registered (a
     typo must not leave a record behind); whether the clinic sees the person is for the
     check-in to decide."""
-    if code not in {clinic.code for clinic in clinics_of(facility)}:
-        raise errors.clinic_not_found(code)
+    clinic_by_code(facility, code)

@@ -27,7 +27,7 @@ def bound_cursor() -> Any:
 
 def prepared_statements() -> Any:
     """A block whose statements (the ORM's too) bind their values on the server and are
-    prepared on the connection once they have run twice (PostgreSQL; elsewhere nothing
+    prepared on the connection from their second run on (PostgreSQL; elsewhere nothing
     changes). For a hot path of short statements whose plans do not depend on the values
     (reads by key, INSERTs, UPDATEs by key), where planning costs more than running them."""
     prepare = getattr(connection, "prepared_statements", None)
